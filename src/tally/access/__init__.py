@@ -1,0 +1,1 @@
+"""Access: API keys and the roles that say what each key may do."""

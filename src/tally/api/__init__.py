@@ -1,0 +1,1 @@
+"""HTTP doors (FastAPI): parse, call one service, format. No business rules here."""

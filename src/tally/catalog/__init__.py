@@ -1,0 +1,1 @@
+"""The catalog stage (see README.md beside this file)."""

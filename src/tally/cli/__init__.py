@@ -1,0 +1,1 @@
+"""Command-line doors (Typer + Rich): parse, call one service, format."""

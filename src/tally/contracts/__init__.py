@@ -1,0 +1,1 @@
+"""The contracts stage (see README.md beside this file)."""

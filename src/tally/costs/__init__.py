@@ -1,0 +1,1 @@
+"""The costs stage (see README.md beside this file)."""

@@ -1,0 +1,1 @@
+"""The ingest stage (see README.md beside this file)."""

@@ -1,0 +1,1 @@
+"""The invoicing stage (see README.md beside this file)."""

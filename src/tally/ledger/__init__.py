@@ -1,0 +1,1 @@
+"""The ledger stage (see README.md beside this file)."""

@@ -1,0 +1,1 @@
+"""The metering stage (see README.md beside this file)."""

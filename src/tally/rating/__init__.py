@@ -1,0 +1,1 @@
+"""The rating stage (see README.md beside this file)."""

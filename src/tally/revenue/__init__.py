@@ -1,0 +1,1 @@
+"""The revenue stage (see README.md beside this file)."""

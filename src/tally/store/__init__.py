@@ -1,0 +1,1 @@
+"""Storage: engine, exact column types, schema, migrations and the unit of work."""

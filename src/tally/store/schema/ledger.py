@@ -1,0 +1,3 @@
+"""Tables owned by the ledger stage."""
+
+from __future__ import annotations

@@ -1,0 +1,3 @@
+"""Tables owned by the metering stage."""
+
+from __future__ import annotations
