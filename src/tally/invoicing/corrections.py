@@ -56,7 +56,14 @@ def billed_lines(invoice_lines: Iterable[InvoiceLine], adjustment_lines: Iterabl
             billed[line.line_key] = _add(current, line.quantity, line.amount)
     for credited in credited_lines:
         current = billed.get(credited.line_key)
-        if current is not None:
+        if current is None:  # a net-credit correction may carry a line the invoice never had
+            billed[credited.line_key] = BilledLine(
+                line_key=credited.line_key, invoice_line_no=None, kind=credited.kind,
+                product_code=credited.product_code, description=credited.description,
+                service_period=credited.service_period, unit=credited.unit,
+                revenue_category=credited.revenue_category, tax_rate=credited.tax.rate,
+                tax_jurisdiction=credited.tax.jurisdiction, quantity=-credited.quantity, amount=-credited.amount)
+        else:
             billed[credited.line_key] = _add(current, -credited.quantity, -credited.amount)
     return billed
 
