@@ -23,7 +23,7 @@ from tally.errors import InvalidInput, TallyError
 from tally.invoicing import metrics, service
 from tally.invoicing.build import draft_invoice
 from tally.invoicing.errors import PeriodNotEnded
-from tally.invoicing.model import InvoiceStatus
+from tally.invoicing.model import DocumentKind, InvoiceStatus
 from tally.invoicing.store import BillingRunStore, InvoiceStore
 from tally.invoicing.wiring import BillingDeps
 from tally.period import Period
@@ -140,6 +140,8 @@ def _bill_batch(uow_factory: UnitOfWorkFactory, batch: Sequence[str], *, period:
     """One transaction per batch, one savepoint per customer: a failure undoes only that customer."""
     failures: list[CustomerFailure] = []
     with uow_factory() as uow:
+        if issue and not dry_run:
+            service.lock_series(uow, deps, at, DocumentKind.INVOICE)
         for customer_id in batch:
             for attempt in (1, 2):
                 savepoint = uow.connection.begin_nested()

@@ -132,6 +132,13 @@ def refresh_draft(uow: UnitOfWork, deps: BillingDeps, draft: Invoice, *, at: dat
     return fresh
 
 
+def lock_series(uow: UnitOfWork, deps: BillingDeps, at: datetime, *kinds: DocumentKind) -> None:
+    """Take the numbering locks first, before any invoice row: one lock order everywhere, no deadlock."""
+    counters = DocumentCounters(uow.connection)
+    for kind in kinds or (DocumentKind.INVOICE,):
+        counters.lock(series_for(deps.config.number_prefix, kind, at))
+
+
 def issue_in(uow: UnitOfWork, deps: BillingDeps, draft: Invoice, *, at: datetime, actor: Actor,
              stored: bool) -> Invoice:
     """Number and freeze a draft in this transaction; persist its credit drawdowns; audit it."""
@@ -156,6 +163,7 @@ def issue_invoice(uow_factory: UnitOfWorkFactory, ref: str, *, deps: BillingDeps
     """Issue a draft: recompute it with the latest usage, assign the next gapless number, freeze it."""
     at = clock.now()
     with uow_factory() as uow:
+        lock_series(uow, deps, at, DocumentKind.INVOICE)
         draft = _load(InvoiceStore(uow.connection), ref, for_update=True)
         if draft.status is not InvoiceStatus.DRAFT:
             raise IllegalTransition(draft.label, draft.status.value, "issue")
@@ -194,6 +202,7 @@ def void_invoice(uow_factory: UnitOfWorkFactory, ref: str, *, deps: BillingDeps,
         raise InvalidInput("reason", "say why the invoice is voided")
     at = clock.now()
     with uow_factory() as uow:
+        lock_series(uow, deps, at, DocumentKind.CREDIT_NOTE)
         store = InvoiceStore(uow.connection)
         invoice = _load(store, ref, for_update=True)
         voided = lifecycle.void(invoice, voided_at=at)
@@ -307,6 +316,7 @@ def issue_correction(uow_factory: UnitOfWorkFactory, ref: str, *, deps: BillingD
         raise InvalidInput("reason", "say why the invoice is corrected")
     at = clock.now()
     with uow_factory() as uow:
+        lock_series(uow, deps, at, DocumentKind.INVOICE, DocumentKind.CREDIT_NOTE)
         store = InvoiceStore(uow.connection)
         invoice = _load(store, ref, for_update=True)
         rerated, result = _rerate_in(uow, deps, invoice, at=at)
@@ -341,6 +351,7 @@ def credit_invoice(uow_factory: UnitOfWorkFactory, ref: str, *, deps: BillingDep
         raise InvalidInput("reason", "say why the invoice is credited")
     at = clock.now()
     with uow_factory() as uow:
+        lock_series(uow, deps, at, DocumentKind.CREDIT_NOTE)
         invoice = _load(InvoiceStore(uow.connection), ref, for_update=True)
         if invoice.status not in (InvoiceStatus.ISSUED, InvoiceStatus.PAID):
             raise IllegalTransition(invoice.label, invoice.status.value, "credit")

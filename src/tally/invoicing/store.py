@@ -49,18 +49,27 @@ class DocumentCounters:
     def __init__(self, connection: Connection) -> None:
         self.connection = connection
 
-    def next(self, series: str) -> int:
-        dialect = self.connection.dialect.name
-        maker = pg_insert if dialect == "postgresql" else sqlite_insert
-        # Create the counter if it is new, without failing when a concurrent issuer just did.
-        self.connection.execute(maker(document_counters).values(series=series, last_value=0)
-                                .on_conflict_do_nothing(index_elements=["series"]))
-        # PostgreSQL: the row lock serialises issuers of one series until commit. SQLite: BEGIN
-        # IMMEDIATE already serialises writers, so the plain UPDATE is enough.
+    def lock(self, series: str) -> int:
+        """Take the series' lock (creating its counter if new) and return the last number used.
+
+        PostgreSQL: a row lock held to commit serialises issuers of one series. Every issuing
+        transaction takes its series locks *before* locking any invoice row, so lock order is the
+        same everywhere and issuers never deadlock. SQLite: BEGIN IMMEDIATE already serialises writers.
+        """
         query = select(document_counters.c.last_value).where(document_counters.c.series == series)
-        if dialect == "postgresql":
+        if self.connection.dialect.name == "postgresql":
             query = query.with_for_update()
-        last = int(self.connection.execute(query).scalar_one())
+        last = self.connection.execute(query).scalar_one_or_none()
+        if last is None:
+            maker = pg_insert if self.connection.dialect.name == "postgresql" else sqlite_insert
+            self.connection.execute(maker(document_counters).values(series=series, last_value=0)
+                                    .on_conflict_do_nothing(index_elements=["series"]))
+            last = self.connection.execute(query).scalar_one()
+        return int(last)
+
+    def next(self, series: str) -> int:
+        """The next number of `series`, in this transaction: gapless because it commits or rolls back with it."""
+        last = self.lock(series)
         self.connection.execute(update(document_counters).where(document_counters.c.series == series)
                                 .values(last_value=last + 1))
         return last + 1
