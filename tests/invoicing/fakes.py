@@ -39,17 +39,25 @@ class FakeRater:
     fail_for: set[str] = field(default_factory=set)
     price_book: str = "pb-1"
     calls: int = 0
+    arrivals: dict[str, list[tuple[datetime, Decimal]]] = field(default_factory=dict)  # late usage, by receipt
+
+    def late(self, customer_id: str, quantity: Decimal, received_at: datetime) -> None:
+        """Usage that arrives at `received_at`: ratings as of earlier instants do not see it."""
+        self.arrivals.setdefault(customer_id, []).append((received_at, quantity))
+
+    def _quantity(self, customer_id: str, as_of: datetime, source: dict[str, Decimal]) -> Decimal:
+        seen = [q for at, q in self.arrivals.get(customer_id, []) if at <= as_of]
+        return seen[-1] if seen else source.get(customer_id, self.usage.get(customer_id, D(0)))
 
     def rate_customer(self, uow: UnitOfWork, *, customer_id: str, period: Period, as_of: datetime) -> RatingResult:
         self.calls += 1
         if customer_id in self.fail_for:
             raise ValueError(f"no contract for {customer_id}")
-        return self.result(customer_id, period, self.usage.get(customer_id, D(0)))
+        return self.result(customer_id, period, self._quantity(customer_id, as_of, self.usage))
 
     def rate_customer_from_events(self, uow: UnitOfWork, *, customer_id: str, period: Period,
                                   as_of: datetime) -> RatingResult:
-        quantity = self.event_usage.get(customer_id, self.usage.get(customer_id, D(0)))
-        return self.result(customer_id, period, quantity)
+        return self.result(customer_id, period, self._quantity(customer_id, as_of, self.event_usage))
 
     def result(self, customer_id: str, period: Period, quantity: Decimal) -> RatingResult:
         cur = currency(self.currency_code)

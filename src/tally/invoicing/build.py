@@ -11,7 +11,8 @@ from datetime import datetime
 from tally.audit.canonical import digest
 from tally.errors import InvariantViolation
 from tally.invoicing.model import Invoice, InvoiceKind, InvoiceLine, InvoiceStatus, totals_of
-from tally.invoicing.tax import TaxCalculator
+from tally.invoicing.tax import TaxCalculator, plain
+from tally.money import Money
 from tally.rating.model import RatingResult
 
 
@@ -32,8 +33,9 @@ def invoice_lines(result: RatingResult, tax: TaxCalculator) -> tuple[InvoiceLine
         seen.add(rated.line_key)
         lines.append(InvoiceLine(
             line_no=no, line_key=rated.line_key, kind=rated.kind, product_code=rated.product_code,
-            description=rated.description, service_period=rated.service_period, quantity=rated.quantity,
-            unit=rated.unit, unit_price=rated.unit_price, amount=rated.amount, tax=tax.assess(rated),
+            description=rated.description, service_period=rated.service_period, quantity=plain(rated.quantity),
+            unit=rated.unit, unit_price=rated.unit_price, amount=Money(plain(rated.amount.amount), result.currency),
+            tax=tax.assess(rated),
             explanation=rated.explanation, price_version_id=rated.price_version_id,
             revenue_category=rated.revenue_category))
     return tuple(lines)

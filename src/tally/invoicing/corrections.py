@@ -13,7 +13,7 @@ from decimal import Decimal
 from tally.errors import InvariantViolation
 from tally.invoicing.errors import CreditExceedsRemaining
 from tally.invoicing.model import CreditNoteLine, InvoiceLine, LineDifference
-from tally.invoicing.tax import tax_at
+from tally.invoicing.tax import plain, tax_at
 from tally.money import Currency, Money, Rounding, sum_money
 from tally.period import Period
 from tally.rating.model import LineKind
@@ -105,13 +105,13 @@ def correction_lines(diffs: Iterable[LineDifference], billed: Mapping[str, Bille
     for diff in diffs:
         old, new = billed.get(diff.line_key), recomputed.get(diff.line_key)
         if net.amount < 0:
-            amount = -diff.amount_delta
+            amount = Money(plain(-diff.amount_delta.amount), currency)
             rate, where = (old.tax_rate, old.tax_jurisdiction) if old else _rate_of(new)
             meta = old or _billed_from(new)
             credit.append(CreditNoteLine(
                 line_no=len(credit) + 1, invoice_line_no=meta.invoice_line_no, line_key=diff.line_key,
                 kind=meta.kind, product_code=meta.product_code, description=meta.description,
-                service_period=meta.service_period, quantity=-diff.quantity_delta, unit=meta.unit, amount=amount,
+                service_period=meta.service_period, quantity=plain(-diff.quantity_delta), unit=meta.unit, amount=amount,
                 tax=tax_at(rate, where, amount, rounding=rounding), revenue_category=meta.revenue_category))
         else:
             amount = diff.amount_delta

@@ -18,6 +18,12 @@ from tally.rating.model import LineKind, RatedLine
 UNTAXED_KINDS = frozenset({LineKind.CREDIT_APPLIED})
 
 
+def plain(value: Decimal) -> Decimal:
+    """No negative zero: `-0.00` and `0.00` are equal but print (and digest) differently, and
+    PostgreSQL NUMERIC does not keep the sign of zero."""
+    return abs(value) if value.is_zero() else value
+
+
 class TaxCalculator(Protocol):
     def assess(self, line: RatedLine) -> TaxAssessment: ...
 
@@ -39,11 +45,11 @@ class JurisdictionTax:
         rate = Decimal(0)
         if jurisdiction is not None and line.kind not in UNTAXED_KINDS:
             rate = self.rates.get(jurisdiction, Decimal(0))
-        amount = round_to_minor(line.amount.amount * rate, line.amount.currency, rounding=self.rounding)
+        amount = plain(round_to_minor(line.amount.amount * rate, line.amount.currency, rounding=self.rounding))
         return TaxAssessment(jurisdiction=jurisdiction, rate=rate, amount=Money(amount, line.amount.currency))
 
 
 def tax_at(rate: Decimal, jurisdiction: str | None, net: Money, *, rounding: Rounding) -> TaxAssessment:
     """The tax on `net` at a known rate (credit notes reuse the rate of the line they credit)."""
-    amount = round_to_minor(net.amount * rate, net.currency, rounding=rounding)
+    amount = plain(round_to_minor(net.amount * rate, net.currency, rounding=rounding))
     return TaxAssessment(jurisdiction=jurisdiction, rate=rate, amount=Money(amount, net.currency))
