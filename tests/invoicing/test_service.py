@@ -236,3 +236,26 @@ def test_upcoming_invoice_is_the_month_so_far(db: TestDatabase, clock: FixedCloc
     upcoming = service.upcoming_invoice(db.uow_factory, "acme", deps=deps, clock=clock)
     assert upcoming.billing_period == NOV and upcoming.status is InvoiceStatus.DRAFT
     assert service.list_invoices(db.uow_factory) == ()
+
+
+def test_metrics_count_issued_invoices(db: TestDatabase, dec_clock: FixedClock) -> None:
+    from tally.observability.metrics import REGISTRY
+
+    before = REGISTRY.get_sample_value("tally_invoices_issued_total") or 0.0
+    deps = make_deps(FakeRater(usage={"acme": D(1)}), ["acme"])
+    run_billing(db.uow_factory, period=NOV, deps=deps, actor=ACTOR, clock=dec_clock, issue=True)
+    assert REGISTRY.get_sample_value("tally_invoices_issued_total") == before + 1
+    assert (REGISTRY.get_sample_value("tally_billing_run_duration_seconds_count") or 0) >= 1
+
+
+def test_every_state_change_is_audited(db: TestDatabase, dec_clock: FixedClock) -> None:
+    deps = make_deps(FakeRater(usage={"acme": D(150)}), ["acme"])
+    run_billing(db.uow_factory, period=NOV, deps=deps, actor=ACTOR, clock=dec_clock)
+    draft = service.list_invoices(db.uow_factory)[0]
+    service.issue_invoice(db.uow_factory, draft.invoice_id, deps=deps, actor=ACTOR, clock=dec_clock)
+    service.void_invoice(db.uow_factory, draft.invoice_id, deps=deps, reason="r", actor=ACTOR, clock=dec_clock)
+    with db.uow_factory() as uow:
+        actions = [r.action for r in uow.audit.list(limit=50)]
+    for action in ("billing_run.started", "invoice.drafted", "invoice.issued", "credit_note.issued",
+                   "invoice.voided", "billing_run.finished"):
+        assert action in actions, action
