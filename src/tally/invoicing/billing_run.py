@@ -142,7 +142,11 @@ def _bill_batch(uow_factory: UnitOfWorkFactory, batch: Sequence[str], *, period:
     with uow_factory() as uow:
         if issue and not dry_run:
             service.lock_series(uow, deps, at, DocumentKind.INVOICE)
+        known = InvoiceStore(uow.connection).statuses_for(period, batch)
         for customer_id in batch:
+            if known.get(customer_id, InvoiceStatus.DRAFT.value) != InvoiceStatus.DRAFT.value:
+                counts[Outcome.UNCHANGED.value] += 1  # issued, paid or void: never touched again
+                continue
             for attempt in (1, 2):
                 savepoint = uow.connection.begin_nested()
                 try:

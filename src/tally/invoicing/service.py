@@ -39,6 +39,7 @@ from tally.invoicing.model import (
 )
 from tally.invoicing.numbering import format_number, series_for
 from tally.invoicing.store import CreditNoteStore, DocumentCounters, InvoiceStore
+from tally.invoicing.tax import tax_at
 from tally.invoicing.wiring import BillingDeps
 from tally.money import Money, Rounding
 from tally.period import Period
@@ -367,8 +368,6 @@ def credit_invoice(uow_factory: UnitOfWorkFactory, ref: str, *, deps: BillingDep
 
 def _partial_lines(invoice: Invoice, billed: Mapping[str, corrections.BilledLine],
                    line_amounts: Mapping[str, Decimal]) -> tuple[CreditNoteLine, ...]:
-    from tally.invoicing.tax import tax_at
-
     out: list[CreditNoteLine] = []
     for key, amount in line_amounts.items():
         line = billed.get(key)
@@ -525,6 +524,3 @@ def export_period(uow_factory: UnitOfWorkFactory, period: Period) -> tuple[tuple
         notes = CreditNoteStore(uow.connection).list(period=period, limit=1_000_000)
     return tuple(invoices), notes
 
-
-def default_issued_at(clock: Clock) -> datetime:
-    return clock.now()

@@ -101,12 +101,13 @@ class InvoiceStore:
                                             invoices.c.correction_no == correction_no))
         return self._one(query, for_update)
 
-    def statuses_for_period(self, period: Period) -> dict[str, str]:
-        """customer id → status of its regular invoice for `period` (for resuming a run cheaply)."""
+    def statuses_for(self, period: Period, customer_ids: Sequence[str]) -> dict[str, str]:
+        """customer id → status of its regular invoice for `period` (lets a resumed run skip cheaply)."""
         rows = self.connection.execute(
             select(invoices.c.customer_id, invoices.c.status).where(and_(
                 invoices.c.period_start == period.start, invoices.c.period_end == period.end,
-                invoices.c.kind == InvoiceKind.REGULAR.value)))
+                invoices.c.kind == InvoiceKind.REGULAR.value, invoices.c.correction_no == 0,
+                invoices.c.customer_id.in_(list(customer_ids)))))
         return {row.customer_id: row.status for row in rows}
 
     def adjustments_of(self, invoice_id: str) -> tuple[Invoice, ...]:
