@@ -259,3 +259,44 @@ def test_every_state_change_is_audited(db: TestDatabase, dec_clock: FixedClock) 
     for action in ("billing_run.started", "invoice.drafted", "invoice.issued", "credit_note.issued",
                    "invoice.voided", "billing_run.finished"):
         assert action in actions, action
+
+
+class Crash(BaseException):
+    """Stands for the process dying mid-run (not an error a run records and survives)."""
+
+
+def test_a_run_resumed_after_a_crash_never_bills_twice(db: TestDatabase, dec_clock: FixedClock) -> None:
+    customers = [f"c{i:02d}" for i in range(12)]
+    rater = FakeRater(usage={c: D(i) for i, c in enumerate(customers)})
+    deps = make_deps(rater, customers)
+    original = rater.rate_customer
+
+    def crash_at_c07(uow, *, customer_id, period, as_of):  # type: ignore[no-untyped-def]
+        if customer_id == "c07":
+            raise Crash()
+        return original(uow, customer_id=customer_id, period=period, as_of=as_of)
+
+    rater.rate_customer = crash_at_c07  # type: ignore[method-assign]
+    with pytest.raises(Crash):
+        run_billing(db.uow_factory, period=NOV, deps=deps, actor=ACTOR, clock=dec_clock, issue=True, batch_size=5)
+    assert len(service.list_invoices(db.uow_factory, period=NOV)) == 5  # the first batch was committed
+    rater.rate_customer = original  # type: ignore[method-assign]
+    resumed = run_billing(db.uow_factory, period=NOV, deps=deps, actor=ACTOR, clock=dec_clock, issue=True,
+                          batch_size=5)
+    assert resumed.counts["unchanged"] == 5 and resumed.issued == 7
+    invoices = service.list_invoices(db.uow_factory, period=NOV)
+    assert sorted(i.customer_id for i in invoices) == customers
+    assert sorted(i.number or "" for i in invoices) == [f"TLY-2026-{n:06d}" for n in range(1, 13)]
+
+
+def test_refresh_follows_late_usage_only_for_drafts(db: TestDatabase, dec_clock: FixedClock) -> None:
+    rater = FakeRater(usage={"acme": D(1000)})
+    deps = make_deps(rater, ["acme"])
+    run_billing(db.uow_factory, period=NOV, deps=deps, actor=ACTOR, clock=dec_clock)
+    draft = service.list_invoices(db.uow_factory)[0]
+    rater.usage["acme"] = D(1100)
+    fresh = service.refresh_invoice(db.uow_factory, draft.invoice_id, deps=deps, actor=ACTOR, clock=dec_clock)
+    assert fresh.lines[0].quantity == D(1100) and fresh.totals.total != draft.totals.total
+    service.issue_invoice(db.uow_factory, draft.invoice_id, deps=deps, actor=ACTOR, clock=dec_clock)
+    with pytest.raises(IllegalTransition):
+        service.refresh_invoice(db.uow_factory, draft.invoice_id, deps=deps, actor=ACTOR, clock=dec_clock)

@@ -137,6 +137,14 @@ def issue_command(ref: str, json: bool = typer.Option(False, "--json")) -> None:
     console.print(f"issued {issued.number} total {issued.totals.total} due {issued.due_on}")
 
 
+@invoices_app.command("refresh")
+def refresh_command(ref: str) -> None:
+    """Re-rate a draft with the usage received so far."""
+    t = tally()
+    fresh = service.refresh_invoice(t.uow_factory, ref, deps=_deps(), actor=actor(), clock=t.clock)
+    console.print(f"draft {fresh.invoice_id} total {fresh.totals.total}")
+
+
 @invoices_app.command("pay")
 def pay_command(ref: str) -> None:
     t = tally()

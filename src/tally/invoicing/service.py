@@ -140,6 +140,19 @@ def lock_series(uow: UnitOfWork, deps: BillingDeps, at: datetime, *kinds: Docume
         counters.lock(series_for(deps.config.number_prefix, kind, at))
 
 
+def refresh_invoice(uow_factory: UnitOfWorkFactory, ref: str, *, deps: BillingDeps, actor: Actor,
+                    clock: Clock) -> Invoice:
+    """Re-rate a draft now (late usage); issued invoices refuse: they are corrected, never recomputed."""
+    at = clock.now()
+    with uow_factory() as uow:
+        draft = _load(InvoiceStore(uow.connection), ref, for_update=True)
+        if not lifecycle.can_recompute(draft):
+            raise IllegalTransition(draft.label, draft.status.value, "recompute (use rerate for issued invoices)")
+        fresh = refresh_draft(uow, deps, draft, at=at, actor=actor)
+        uow.commit()
+    return fresh
+
+
 def issue_in(uow: UnitOfWork, deps: BillingDeps, draft: Invoice, *, at: datetime, actor: Actor,
              stored: bool) -> Invoice:
     """Number and freeze a draft in this transaction; persist its credit drawdowns; audit it."""

@@ -91,6 +91,13 @@ def issue_invoice(ref: str, request: Request, actor: Actor = WRITE) -> dict[str,
                                               clock=tally.clock))
 
 
+@router.post("/invoices/{ref}/refresh")
+def refresh_invoice(ref: str, request: Request, actor: Actor = WRITE) -> dict[str, Any]:
+    tally = get_tally(request)
+    return invoice_json(service.refresh_invoice(tally.uow_factory, ref, deps=_deps(request), actor=actor,
+                                                clock=tally.clock))
+
+
 @router.post("/invoices/{ref}/pay")
 def pay_invoice(ref: str, request: Request, actor: Actor = WRITE) -> dict[str, Any]:
     tally = get_tally(request)
