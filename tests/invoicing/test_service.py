@@ -300,3 +300,19 @@ def test_refresh_follows_late_usage_only_for_drafts(db: TestDatabase, dec_clock:
     service.issue_invoice(db.uow_factory, draft.invoice_id, deps=deps, actor=ACTOR, clock=dec_clock)
     with pytest.raises(IllegalTransition):
         service.refresh_invoice(db.uow_factory, draft.invoice_id, deps=deps, actor=ACTOR, clock=dec_clock)
+
+
+def test_verify_catches_an_invoice_tampered_with_behind_the_triggers(db: TestDatabase,
+                                                                     dec_clock: FixedClock) -> None:
+    deps = make_deps(FakeRater(usage={"acme": D(150)}), ["acme"])
+    run_billing(db.uow_factory, period=NOV, deps=deps, actor=ACTOR, clock=dec_clock, issue=True)
+    disable = ("ALTER TABLE invoice_lines DISABLE TRIGGER ALL" if db.backend == "postgres"
+               else "DROP TRIGGER trg_invoice_lines_no_update")
+    with db.engine.begin() as connection:
+        connection.execute(text(disable))
+        connection.execute(text("UPDATE invoice_lines SET quantity = '140' WHERE line_no = 1"))
+        if db.backend == "postgres":
+            connection.execute(text("ALTER TABLE invoice_lines ENABLE TRIGGER ALL"))
+    result = service.verify_invoice(db.uow_factory, "TLY-2026-000001", deps=deps)
+    assert not result.matches and "stored lines do not match their digest" in result.problems
+    assert [d.line_key for d in result.differences] == ["usage:instance-hours"]

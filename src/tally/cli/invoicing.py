@@ -97,6 +97,7 @@ def list_command(
     limit: int = typer.Option(100),
     json: bool = typer.Option(False, "--json"),
 ) -> None:
+    """List invoices (numbers, status, totals, due dates)."""
     found = service.list_invoices(tally().uow_factory, period=_period(period), customer_id=customer, status=status,
                                   limit=limit)
     if json:
@@ -110,6 +111,7 @@ def list_command(
 @invoices_app.command("show")
 def show(ref: str = typer.Argument(..., help="Invoice number or id"),
          json: bool = typer.Option(False, "--json")) -> None:
+    """Show one invoice with its lines, explanations, tax and totals."""
     invoice = service.get_invoice(tally().uow_factory, ref)
     if json:
         print_json(invoice_json(invoice))
@@ -147,6 +149,7 @@ def refresh_command(ref: str) -> None:
 
 @invoices_app.command("pay")
 def pay_command(ref: str) -> None:
+    """Record that an issued invoice was paid."""
     t = tally()
     paid = service.pay_invoice(t.uow_factory, ref, actor=actor(), clock=t.clock)
     console.print(f"{paid.number} paid")
@@ -273,6 +276,7 @@ def upcoming_command(customer: str, json: bool = typer.Option(False, "--json")) 
 @notes_app.command("list")
 def notes_list(invoice: str | None = typer.Option(None, help="Invoice number"),
                period: str | None = typer.Option(None), json: bool = typer.Option(False, "--json")) -> None:
+    """List credit notes, of one invoice or one billing period."""
     found = service.list_credit_notes(tally().uow_factory, invoice=invoice, period=_period(period))
     if json:
         print_json([note_json(n) for n in found])
@@ -284,6 +288,7 @@ def notes_list(invoice: str | None = typer.Option(None, help="Invoice number"),
 
 @notes_app.command("show")
 def notes_show(number: str) -> None:
+    """Show one credit note (JSON)."""
     print_json(note_json(service.get_credit_note(tally().uow_factory, number)))
 
 

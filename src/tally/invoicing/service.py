@@ -421,6 +421,10 @@ def _verify_in(uow: UnitOfWork, deps: BillingDeps, invoice: Invoice) -> Verifica
             problems.append(f"stored totals {invoice.totals.total} differ from the sum of lines {totals.total}")
     except InvariantViolation as exc:
         problems.append(exc.detail)
+    for line in invoice.lines:
+        expected = tax_at(line.tax.rate, line.tax.jurisdiction, line.amount, rounding=TAX_ROUNDING).amount
+        if expected != line.tax.amount:
+            problems.append(f"line {line.line_no}: tax {line.tax.amount} is not {line.amount} × {line.tax.rate}")
     if invoice.kind is not InvoiceKind.REGULAR:
         # an adjustment invoice is the difference of two ratings; the regular invoice it corrects is verified.
         return Verification(number=invoice.number or invoice.invoice_id, invoice_id=invoice.invoice_id,
