@@ -69,6 +69,10 @@ def test_cli_journey(cli_env: Path, rater: FakeRater, tmp_path: Path, capsys: py
     csv_text = capsys.readouterr().out
     assert csv_text.splitlines()[0].startswith("document,number,status")
     assert "credit_note" in csv_text
+    capsys.readouterr()
+    assert main(["invoices", "list", "--period", "2026-10"]) == 0
+    assert "total (excluding void) USD" in capsys.readouterr().out
+    assert main(["invoices", "show", acme]) == 0 and main(["credit-notes", "list", "--invoice", acme]) == 0
     assert main(["invoices", "pay", acme]) == 0
     assert main(["invoices", "void", acme, "--reason", "x"]) == 4  # paid invoices are not voided
     assert main(["invoices", "show", "TLY-2099-000001"]) == 3

@@ -15,7 +15,7 @@ from tally.invoicing.errors import BillingRunFailed
 from tally.invoicing.model import LineDifference
 from tally.invoicing.serialize import diff_json, invoice_json, note_json
 from tally.invoicing.wiring import BillingDeps, billing_deps
-from tally.money import parse_decimal
+from tally.money import Money, parse_decimal
 from tally.period import Period
 
 bill_app = typer.Typer(help="Billing runs.", no_args_is_help=True)
@@ -106,6 +106,13 @@ def list_command(
     print_table("invoices", ("number", "status", "kind", "customer", "period", "total", "due"),
                 [(i.number or i.invoice_id, i.status.value, i.kind.value, i.customer_id, i.billing_period.label,
                   i.totals.total.format(), i.due_on or "") for i in found], right=("total",))
+    per_currency: dict[str, Money] = {}
+    for i in found:
+        if i.status.value != "void":
+            code = i.currency.code
+            per_currency[code] = per_currency.get(code, Money.zero(i.currency)) + i.totals.total
+    for total in per_currency.values():
+        console.print(f"total (excluding void) {total}")
 
 
 @invoices_app.command("show")
