@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+import tempfile
 from decimal import Decimal
 from pathlib import Path
 
-from hypothesis import HealthCheck, given, settings
+from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from tally.audit.model import Actor
@@ -24,11 +25,9 @@ ops = st.lists(st.tuples(st.sampled_from(["issue", "pay", "void", "correct"]), s
                min_size=1, max_size=20)
 
 
-@settings(max_examples=15, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@settings(max_examples=15, deadline=None)
 @given(steps=ops)
-def test_gapless_under_any_interleaving(tmp_path_factory: object, steps: list[tuple[str, int]]) -> None:
-    import tempfile
-
+def test_gapless_under_any_interleaving(steps: list[tuple[str, int]]) -> None:
     with tempfile.TemporaryDirectory() as tmp:
         engine = build_engine(f"sqlite:///{Path(tmp) / 't.db'}")
         upgrade(engine)

@@ -11,6 +11,7 @@ from tally.errors import InvariantViolation
 from tally.invoicing import corrections
 from tally.invoicing.build import draft_invoice, invoice_lines
 from tally.invoicing.errors import CreditExceedsRemaining
+from tally.invoicing.model import CreditNoteLine
 from tally.invoicing.tax import JurisdictionTax
 from tally.money import Money, Rounding, sum_money
 from tests.invoicing.fakes import DEC_2, NOV, FakeRater
@@ -62,11 +63,11 @@ def test_credit_notes_never_exceed_what_is_left(amounts: list[Decimal], quantity
     tax = TAX()
     lines = invoice_lines(FakeRater().result("acme", NOV, quantity), tax)
     cur = lines[0].amount.currency
-    credited: list[corrections.CreditNoteLine] = []
+    credited: list[CreditNoteLine] = []
     for amount in amounts:
         billed = corrections.billed_lines(lines, (), credited)
         left = billed["fee:platform"].amount
-        line = corrections.CreditNoteLine(
+        line = CreditNoteLine(
             line_no=1, invoice_line_no=2, line_key="fee:platform", kind=lines[1].kind, product_code="platform",
             description="x", service_period=lines[1].service_period, quantity=D(0), unit="month",
             amount=Money(amount, cur), tax=tax.assess(FakeRater().result("acme", NOV, D(0)).lines[1]),
