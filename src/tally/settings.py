@@ -25,6 +25,7 @@ class Settings:
     batch_events_max: int = 10_000
     request_bytes_max: int = 32 * 1024 * 1024
     catalog_path: Path | None = None
+    billing_config_path: Path | None = None  # TALLY_BILLING_CONFIG: seller, payment terms, tax rates
 
     @property
     def is_sqlite(self) -> bool:
@@ -41,6 +42,7 @@ class Settings:
             url = "postgresql+psycopg://" + url.removeprefix("postgresql://")
         tolerance_s = _int(env, "TALLY_FUTURE_EVENT_TOLERANCE_S", 3600)
         catalog = env.get("TALLY_CATALOG")
+        billing_config = env.get("TALLY_BILLING_CONFIG")
         return cls(
             home=home,
             database_url=url,
@@ -49,6 +51,7 @@ class Settings:
             batch_events_max=_int(env, "TALLY_BATCH_EVENTS_MAX", 10_000),
             request_bytes_max=_int(env, "TALLY_REQUEST_BYTES_MAX", 32 * 1024 * 1024),
             catalog_path=Path(catalog) if catalog else None,
+            billing_config_path=Path(billing_config) if billing_config else None,
         )
 
 
