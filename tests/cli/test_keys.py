@@ -14,4 +14,5 @@ def test_keys_create_list_and_bad_role(cli_env: Path, capsys: pytest.CaptureFixt
     listed = json.loads(capsys.readouterr().out)
     assert [k["name"] for k in listed] == ["dash"]
     assert main(["keys", "create", "--role", "god"]) == 2
-    assert "role" in capsys.readouterr().err
+    err = capsys.readouterr().err
+    assert "[invalid_input]" in err and "role" in err

@@ -7,6 +7,7 @@ from collections.abc import Sequence
 
 import click
 import typer
+from rich.markup import escape
 
 from tally.cli import catalog, db, demo, ingest, invoicing, keys, ledger, metering, serve
 from tally.cli.context import err_console
@@ -24,7 +25,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         result = app(args=list(argv) if argv is not None else None, standalone_mode=False)
     except TallyError as exc:
-        err_console.print(f"[red]error[/red] [{exc.code}] {exc.detail}", highlight=False)
+        err_console.print(f"[red]error[/red] {escape(f'[{exc.code}] {exc.detail}')}", highlight=False)
         return exc.exit_code
     except click.exceptions.Exit as exc:
         return exc.exit_code
