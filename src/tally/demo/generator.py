@@ -19,7 +19,7 @@ from datetime import timedelta
 from tally.period import Period
 
 REGIONS = ("us-east-1", "eu-west-1", "ap-southeast-2")
-SIZES = ("m5.large", "m5.xlarge", "r6g.2xlarge", "c6g.4xlarge")
+SIZES = ("m5.large", "m5.xlarge", "r6g.2xlarge")
 EVENT_TYPES = ("compute.instance.usage", "transfer.egress", "storage.snapshot", "ingest.data", "search.requests")
 DUPLICATE_SHARE = 0.01
 MALFORMED_EVERY = 20_000
