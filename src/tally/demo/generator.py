@@ -70,7 +70,7 @@ def build_world(month: Period, *, customers: int, seed: int) -> DemoWorld:
     rng = random.Random(f"world:{seed}")
     people: list[DemoCustomer] = []
     for i, cid in enumerate(ENTERPRISE_IDS):
-        people.append(DemoCustomer(customer_id=cid, name=f"Enterprise {chr(65 + i)} Corp", currency="USD",
+        people.append(DemoCustomer(customer_id=cid, name=f"Enterprise {chr(65 + i)} Corp", currency=("USD", "EUR")[i],
                                    weight=40.0 + 20 * i, enterprise=True))
     for n in range(1, customers - len(ENTERPRISE_IDS) + 1):
         weight = min(rng.paretovariate(1.3), 60.0)
