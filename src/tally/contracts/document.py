@@ -90,8 +90,8 @@ def parse_contract(data: object, path: str) -> tuple[ContractTerms, datetime]:
     overrides: list[PriceOverride] = []
     opath = f.at(path, "overrides")
     for product_key, raw in f.mapping(m.get("overrides") or {}, opath).items():
-        overrides.append(PriceOverride(product_code=str(product_key),
-                                       price=parse_price(raw, path=f.at(opath, str(product_key)), currencies=(cur.code,))))
+        price = parse_price(raw, path=f.at(opath, str(product_key)), currencies=(cur.code,))
+        overrides.append(PriceOverride(product_code=str(product_key), price=price))
     discounts: list[Discount] = []
     seen = set()
     for i, raw in enumerate(f.sequence(m.get("discounts"), f.at(path, "discounts"))):

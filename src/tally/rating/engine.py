@@ -224,7 +224,8 @@ def rate(
                              quantity=units, unit_price=ZERO, amount=-value.amount),))
             drawdowns.append(CreditDrawdown(credit_id=credit.credit_id, amount=value, remaining=Money.zero(cur),
                                             kind="units", units=units,
-                                            units_remaining=balances[credit.credit_id], line_key=key))
+                                            units_remaining=balances[credit.credit_id], line_key=key,
+                                            customer_id=customer_id))
 
     discounts = sorted((d for d in terms.discounts if active(d.start, d.end, period)),
                        key=lambda d: (d.product_code is None, d.product_code or "", d.discount_id))
@@ -286,7 +287,8 @@ def rate(
                          f"{fmt(balances[credit.credit_id])} left", quantity=_ONE, unit_price=-draw,
                          amount=-draw),))
         drawdowns.append(CreditDrawdown(credit_id=credit.credit_id, amount=Money(draw, cur),
-                                        remaining=Money(balances[credit.credit_id], cur), line_key=key))
+                                        remaining=Money(balances[credit.credit_id], cur), line_key=key,
+                                        customer_id=customer_id))
 
     _verify(lines, drawdowns, cur, credit_balances, terms.credits)
     return EngineResult(lines=tuple(lines), drawdowns=tuple(drawdowns))

@@ -4,7 +4,7 @@ InvalidInput (tally.errors)
 ├── UnknownPricingModel  unknown_pricing_model  400 / exit 2   (the registry has no such model)
 └── NegativeQuantity     negative_quantity      400 / exit 2
 NotFound (tally.errors)
-└── NoContract           no_contract            404 / exit 3   (no contract version in force)
+└── NoPriceInForce       no_price_in_force      404 / exit 3   (no price book version in force for the period)
 Unavailable (tally.errors)
 └── UsageSourceNotWired  usage_source_not_wired 503 / exit 6   (metering is not wired into rating yet)
 """
@@ -32,12 +32,12 @@ class NegativeQuantity(InvalidInput):
         super().__init__(field, f"must not be negative, got {quantity}")
 
 
-class NoContract(NotFound):
-    code = "no_contract"
-    title = "No contract in force"
+class NoPriceInForce(NotFound):
+    code = "no_price_in_force"
+    title = "No price in force"
 
-    def __init__(self, customer_id: str) -> None:
-        super().__init__("contract for customer", customer_id)
+    def __init__(self, book_code: str, at: str) -> None:
+        super().__init__("price book version in force", f"{book_code} at {at}")
 
 
 class UsageSourceNotWired(Unavailable):

@@ -69,6 +69,7 @@ class CreditDrawdown:
     units: Decimal | None = None  # unit credits: units drawn
     units_remaining: Decimal | None = None
     line_key: str = ""  # the CREDIT_APPLIED line this draw produced
+    customer_id: str = ""
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
