@@ -163,7 +163,7 @@ def check_contract(terms: ContractTerms, path: str, *, products: Mapping[str, Pr
         for j, other in enumerate(terms.subscriptions[:i]):
             other_plan = plans[other.plan_code]
             shared = sorted(set(plan.products) & set(other_plan.products))
-            overlap = sub.start < (other.end or sub.start.max) and other.start < (sub.end or other.start.max)
+            overlap = (other.end is None or sub.start < other.end) and (sub.end is None or other.start < sub.end)
             if shared and overlap:
                 raise CatalogInvalid(here, f"overlaps subscriptions[{j}] ({other.subscription_id}) on product "
                                      f"{shared[0]!r}: one product cannot be subscribed twice at the same time")
