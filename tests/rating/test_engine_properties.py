@@ -4,6 +4,7 @@ and never drawn twice, proration of a split period sums to the whole."""
 from __future__ import annotations
 
 import dataclasses
+import itertools
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from fractions import Fraction
@@ -95,7 +96,7 @@ def test_credits_are_never_drawn_twice_across_periods(monthly: list[Decimal]) ->
 def test_proration_of_a_split_period_sums_to_the_whole(cuts: list[datetime], unit: ProrationUnit,
                                                        fee: Decimal) -> None:
     points = [NOV.start, *sorted(cuts), NOV.end]
-    parts = [Period(a, b) for a, b in zip(points, points[1:], strict=False)]
+    parts = [Period(a, b) for a, b in itertools.pairwise(points)]
     shares = [share(p, NOV, unit) for p in parts]
     assert sum((s.fraction for s in shares), Fraction(0)) == 1
     usd = currency("USD")
