@@ -12,6 +12,7 @@ from typing import Any
 import typer
 
 from tally.catalog import service as catalog_service
+from tally.catalog.present import apply_json, catalog_json
 from tally.cli.context import actor, console, print_json, print_table, tally
 from tally.contracts import service as contracts_service
 from tally.errors import InvalidInput
@@ -43,11 +44,11 @@ def catalog_apply(
     """Apply a catalog file, all or nothing, and show what changed (or would change)."""
     t = tally()
     result = catalog_service.apply_catalog(t.uow_factory, _read(file), actor=actor(), clock=t.clock, dry_run=dry_run)
-    changes = [{"kind": c.kind, "code": c.code, "action": c.action.value, "version": c.version, "detail": c.detail}
-               for c in result.changes]
+    out = apply_json(result)
     if json:
-        print_json({"applied": result.applied, "counts": result.counts, "changes": changes})
+        print_json(out)
         return
+    changes = out["changes"]
     marks = {"create": "[green]+[/green]", "update": "[yellow]~[/yellow]", "unchanged": " ", "apply": "[blue]>[/blue]"}
     for c in changes:
         if c["action"] == "unchanged":
@@ -63,24 +64,18 @@ def catalog_apply(
 def catalog_show(json: bool = typer.Option(False, "--json")) -> None:
     """The catalog as it stands: products, plans, price book versions."""
     view = catalog_service.show_catalog(tally().uow_factory)
-    products = [{"code": p.code, "name": p.name, "meter": p.meter_slug, "filter": dict(p.group_filter),
-                 "unit": p.unit, "revenue_category": p.revenue_category,
-                 "version": view.versions.get(("product", p.code))} for p in view.products.values()]
-    plans = [{"code": p.code, "name": p.name, "products": list(p.products), "price_books": dict(p.price_books),
-              "version": view.versions.get(("plan", p.code))} for p in view.plans.values()]
-    books = [{"version_id": b.version_id, "currencies": list(b.currencies),
-              "effective_from": b.effective_from.isoformat(), "products": [c for c, _ in b.prices]}
-             for b in view.book_versions]
+    out = catalog_json(view)
     if json:
-        print_json({"products": products, "plans": plans, "price_book_versions": books})
+        print_json(out)
         return
+    products, books = out["products"], out["price_book_versions"]
     print_table("Products", ("code", "name", "meter", "filter", "unit", "version"),
                 [(p["code"], p["name"], p["meter"] or "(fee)", p["filter"] or "", p["unit"], p["version"])
                  for p in products])
     print_table("Plans", ("code", "name", "price books", "products"),
                 [(p.code, p.name, dict(p.price_books), ", ".join(p.products)) for p in view.plans.values()])
     print_table("Price book versions", ("version", "currencies", "effective from", "prices"),
-                [(b["version_id"], ", ".join(b["currencies"]), b["effective_from"], len(b["products"]))
+                [(b["version_id"], ", ".join(b["currencies"]), b["effective_from"], len(b["prices"]))
                  for b in books])
 
 
