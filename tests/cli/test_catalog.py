@@ -18,7 +18,8 @@ PRICES = {
     "package": ('model: package\ncurrency: KWD\npackage: {size: 1000, price: "0.0015"}\nrounding: half_up\n',
                 "2500", "0.005"),
     "graduated": ('model: graduated\ncurrency: USD\ntiers:\n  - {up_to: 1000, unit_price: "0", flat_price: "0"}\n'
-                  '  - {up_to: 10000, unit_price: "0.01"}\n  - {up_to: null, unit_price: "0.005", flat_price: "2.00"}\n',
+                  '  - {up_to: 10000, unit_price: "0.01"}\n'
+                  '  - {up_to: null, unit_price: "0.005", flat_price: "2.00"}\n',
                   "12345", "103.72"),
     "volume": ('model: volume\ncurrency: USD\ntiers:\n  - {up_to: 1000, unit_price: "0.02"}\n'
                '  - {up_to: null, unit_price: "0.01"}\n', "12340", "123.40"),
