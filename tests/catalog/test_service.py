@@ -54,6 +54,11 @@ def test_a_changed_product_gets_a_new_version_and_a_past_version_is_immutable(db
                              'compute_m5_xlarge: {model: per_unit, currency: USD, unit_price: "0.191"}')
     with pytest.raises(CatalogConflict):
         apply_catalog(db.uow_factory, rewritten, actor=ACTOR, clock=clock)
+    backdated = DEMO.replace("effective_from: 2027-01-01T00:00:00Z", "effective_from: 2026-11-01T00:00:00Z")
+    backdated = backdated.replace("- version: 2 ", "- version: 3 ")
+    with pytest.raises(CatalogInvalid) as caught:
+        apply_catalog(db.uow_factory, backdated, actor=ACTOR, clock=clock)
+    assert caught.value.field == "price_books[0].versions[1].effective_from"
 
 
 @pytest.mark.parametrize(("edit", "field"), [

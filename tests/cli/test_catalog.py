@@ -66,6 +66,11 @@ def test_catalog_apply_rate_and_credits(cli_env: Path, capsys: pytest.CaptureFix
 
     assert main(["customers", "list", "--period", "2026-11", "--json"]) == 0
     assert [c["customer_id"] for c in json.loads(capsys.readouterr().out)] == ["cust-ent-001", "cust-ent-002"]
+    assert main(["customers", "subscribe", "cust-0001", "cust-0002", "--plan", "self-serve",
+                 "--start", "2026-12-01T00:00:00Z"]) == 0
+    assert "2 contract version(s) written" in capsys.readouterr().out
+    assert main(["customers", "list", "--json"]) == 0
+    assert len(json.loads(capsys.readouterr().out)) == 4
     assert main(["credits", "breakage", "--json"]) == 0
     assert json.loads(capsys.readouterr().out)[0]["credit_id"] == "migration-credit"
     assert main(["credits", "balances", "--customer", "cust-ent-001"]) == 0

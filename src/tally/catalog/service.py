@@ -25,7 +25,7 @@ from tally.catalog.document import (
     parse_price_book_version,
     parse_product,
 )
-from tally.catalog.errors import CatalogConflict
+from tally.catalog.errors import CatalogConflict, CatalogInvalid
 from tally.catalog.meters import MeterCatalog, default_meter_catalog
 from tally.catalog.model import Plan, PriceBookVersion, Product
 from tally.catalog.store import StoredVersion, insert_versions, load_versions
@@ -175,6 +175,11 @@ def apply_document(
                 changes.append(Change(kind="price_book_version", code=code, action=Action.UNCHANGED,
                                       version=book.version))
                 continue
+            applied_before = [v for v in stored_books if v.code == book.price_book_code]
+            if applied_before and book.effective_from < at:
+                raise CatalogInvalid(f"{entry.path}.effective_from",
+                                     f"{book.effective_from.isoformat()} is in the past (now {at.isoformat()}): a new "
+                                     "version of an applied price book may not change a period that has begun")
             later = [v for v in stored_books if v.code == book.price_book_code and v.version > book.version]
             if later:
                 raise CatalogConflict(f"{entry.path}: {code} would be inserted before the applied version "

@@ -144,6 +144,29 @@ def customers_list(period: str | None = typer.Option(None, "--period", help="Onl
                   ", ".join(str(p) for p in r["plans"])) for r in rows])
 
 
+@customers_app.command("subscribe")
+def customers_subscribe(
+    customer_ids: list[str] = typer.Argument(..., help="Customer ids to subscribe"),
+    plan: str = typer.Option(..., "--plan", help="Plan code, e.g. self-serve"),
+    start: str = typer.Option(..., "--start", help="RFC 3339 instant the subscription starts"),
+    currency: str = typer.Option("USD", "--currency"),
+    proration: str = typer.Option("second", "--proration", help="second | day"),
+    json: bool = typer.Option(False, "--json"),
+) -> None:
+    """Subscribe customers to a plan in one transaction (creates their contracts; idempotent)."""
+    t = tally()
+    instant = parse_instant(start, field="--start")
+    customers = [contracts_service.NewCustomer(customer_id=c, plan_code=plan, start=instant, currency=currency,
+                                               proration=proration) for c in customer_ids]
+    changes = contracts_service.subscribe_customers(t.uow_factory, customers, actor=actor(), clock=t.clock)
+    rows = [{"customer_id": c.code, "action": c.action.value, "version": c.version} for c in changes]
+    if json:
+        print_json(rows)
+        return
+    created = sum(1 for r in rows if r["action"] != "unchanged")
+    console.print(f"{created} contract version(s) written, {len(rows) - created} unchanged")
+
+
 def _balance_rows(balances: tuple[contracts_service.CreditBalance, ...]) -> list[dict[str, object]]:
     return [{"customer_id": b.customer_id, "credit_id": b.credit_id, "kind": b.kind.value, "unit": b.unit,
              "granted": f"{b.granted:f}", "drawn": f"{b.drawn:f}", "remaining": f"{b.remaining:f}",
