@@ -77,3 +77,20 @@ def test_bad_input_names_the_place_and_writes_nothing(db: TestDatabase, clock: F
         apply_catalog(db.uow_factory, DEMO.replace(edit[0], edit[1], 1), actor=ACTOR, clock=clock)
     assert caught.value.field == field
     assert count(db, catalog_products) == 0 and count(db, contract_versions) == 0 and count(db, audit_log) == 0
+
+
+def test_the_meter_hook_receives_the_meters_section(db: TestDatabase, clock: FixedClock) -> None:
+    from types import SimpleNamespace
+    from typing import Any
+
+    from tally.catalog.meters import CallableMeterCatalog
+
+    applied: list[Any] = []
+    hook = CallableMeterCatalog(
+        parse_meters=lambda ms: [SimpleNamespace(slug=m["slug"]) for m in ms],
+        apply_meters=lambda uow, defs, *, actor, at: applied.extend(d.slug for d in defs),
+        stored_slugs=lambda uow: frozenset({"legacy_meter"}))
+    text = DEMO.replace("meter: search_requests,", "meter: legacy_meter,")
+    result = apply_catalog(db.uow_factory, text, actor=ACTOR, clock=clock, meters=hook)
+    assert applied == ["instance_hours", "egress_gb", "snapshot_gb_hours", "ingest_gb", "search_requests"]
+    assert next(c.detail for c in result.changes if c.kind == "meter") == "handed to metering"

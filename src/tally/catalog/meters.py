@@ -6,7 +6,7 @@ at metering. Until then `UnwiredMeterCatalog` checks each meter has a slug and s
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from datetime import datetime
 from typing import Any, Protocol
 
@@ -51,6 +51,33 @@ class UnwiredMeterCatalog:
 
     def apply(self, uow: Any, meters: Sequence[Mapping[str, Any]], *, actor: Actor, at: datetime) -> None:
         return None
+
+
+class CallableMeterCatalog:
+    """Adapts metering's functions to the hook; the lead wires it in `default_meter_catalog`:
+
+        from tally.metering.definitions import parse_meters
+        from tally.metering.service import apply_meters
+        CallableMeterCatalog(parse_meters=parse_meters, apply_meters=apply_meters,
+                             stored_slugs=lambda uow: frozenset(<slugs of stored meters>))
+    """
+
+    wired = True
+
+    def __init__(self, *, parse_meters: Callable[[list[Mapping[str, Any]]], Sequence[Any]],
+                 apply_meters: Callable[..., object], stored_slugs: Callable[[Any], frozenset[str]]) -> None:
+        self._parse = parse_meters
+        self._apply = apply_meters
+        self._stored = stored_slugs
+
+    def parse(self, meters: Sequence[Mapping[str, Any]]) -> tuple[str, ...]:
+        return tuple(str(d.slug) for d in self._parse(list(meters)))
+
+    def known_slugs(self, uow: Any) -> frozenset[str]:
+        return self._stored(uow)
+
+    def apply(self, uow: Any, meters: Sequence[Mapping[str, Any]], *, actor: Actor, at: datetime) -> None:
+        self._apply(uow, self._parse(list(meters)), actor=actor, at=at)
 
 
 def default_meter_catalog() -> MeterCatalog:

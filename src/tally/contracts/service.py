@@ -215,6 +215,9 @@ def record_credit_drawdowns(uow: UnitOfWork, *, invoice_id: str, drawdowns: Sequ
             continue
         by_customer.setdefault(d.customer_id, []).append(d)
     for customer_id, draws in sorted(by_customer.items()):
+        # serialise concurrent drawdowns of one customer's credits (row lock on PostgreSQL)
+        uow.connection.execute(select(contract_versions.c.version).where(
+            contract_versions.c.customer_id == customer_id).with_for_update())
         contracts = latest_contracts(uow, customer_ids=[customer_id])
         grants = {c.credit_id: c for c in (contracts[0].terms.credits if contracts else ())}
         left = credit_remaining(uow, customer_id=customer_id, credits=tuple(grants.values()), before=None)
