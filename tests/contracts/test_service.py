@@ -84,3 +84,41 @@ def test_breakage_reports_expired_remainders(demo: TestDatabase, clock: FixedClo
             [("cust-ent-002", "migration-credit", Decimal("500.00"))]
         later = service.breakage_report(uow, as_of=clock.now() + timedelta(days=400))
         assert {b.credit_id for b in later} == {"migration-credit", "prepaid-2026", "search-bundle"}
+
+
+@pytest.mark.postgres
+def test_concurrent_invoices_cannot_overdraw_a_credit(postgres_url: str, clock: FixedClock) -> None:
+    """Two invoices drawing the same credit at once on PostgreSQL: one wins, the other is refused."""
+    import threading
+
+    from tally.store.engine import build_engine
+    from tally.store.uow import UnitOfWorkFactory
+    from tests.conftest import _truncate_all
+
+    engine = build_engine(postgres_url)
+    _truncate_all(engine)
+    factory = UnitOfWorkFactory(engine)
+    apply_catalog(factory, DEMO, actor=ACTOR, clock=clock)
+    draw = CreditDrawdown(credit_id="prepaid-2026", amount=Money.of("7000.00", "USD"),
+                          remaining=Money.of("3000.00", "USD"), customer_id="cust-ent-001", line_key="credit:p")
+    outcomes: list[str] = []
+
+    def second_invoice() -> None:
+        with factory() as uow:
+            try:
+                service.record_credit_drawdowns(uow, invoice_id="inv-2", drawdowns=[draw], at=clock.now())
+                uow.commit()
+                outcomes.append("drawn")
+            except CreditOverdrawn:
+                outcomes.append("refused")
+
+    with factory() as first:
+        service.record_credit_drawdowns(first, invoice_id="inv-1", drawdowns=[draw], at=clock.now())
+        racer = threading.Thread(target=second_invoice)
+        racer.start()
+        racer.join(timeout=1.0)
+        assert racer.is_alive(), "the second invoice must wait for the first one's lock"
+        first.commit()
+    racer.join(timeout=10)
+    engine.dispose()
+    assert outcomes == ["refused"]
