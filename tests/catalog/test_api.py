@@ -50,3 +50,10 @@ def test_catalog_api(client: TestClient, tally_app: Tally) -> None:
     credits = client.get("/api/v1/customers/cust-ent-002/credits", headers=viewer).json()
     assert credits[0]["expired"] is True and credits[0]["remaining"] == "500.00"
     assert client.get("/api/v1/customers/nobody/credits", headers=viewer).status_code == 404
+    subscribed = client.post("/api/v1/customers/subscribe", headers=billing,
+                             json={"customer_ids": ["cust-0001", "cust-0002"], "plan": "self-serve",
+                                   "start": "2026-11-01T00:00:00Z"})
+    assert [r["action"] for r in subscribed.json()] == ["create", "create"]
+    bad_plan = client.post("/api/v1/customers/subscribe", headers=billing,
+                           json={"customer_ids": ["cust-0003"], "plan": "gold", "start": "2026-11-01T00:00:00Z"})
+    assert bad_plan.status_code == 400

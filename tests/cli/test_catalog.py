@@ -71,6 +71,10 @@ def test_catalog_apply_rate_and_credits(cli_env: Path, capsys: pytest.CaptureFix
     assert "2 contract version(s) written" in capsys.readouterr().out
     assert main(["customers", "list", "--json"]) == 0
     assert len(json.loads(capsys.readouterr().out)) == 4
+    assert main(["contracts", "show", "--customer", "cust-ent-002"]) == 0
+    assert "cust-ent-002@1" in capsys.readouterr().out
+    assert main(["contracts", "show", "--customer", "nobody"]) == 3
+    capsys.readouterr()
     assert main(["credits", "breakage", "--json"]) == 0
     assert json.loads(capsys.readouterr().out)[0]["credit_id"] == "migration-credit"
     assert main(["credits", "balances", "--customer", "cust-ent-001"]) == 0

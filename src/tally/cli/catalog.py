@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Any
 
 import typer
+import yaml
 
 from tally.catalog import service as catalog_service
 from tally.catalog.present import apply_json, catalog_json
@@ -25,6 +26,8 @@ catalog_app = typer.Typer(help="The catalog: meters, products, price books, plan
                           no_args_is_help=True)
 price_app = typer.Typer(help="Prices: quote an amount under one price.", no_args_is_help=True)
 customers_app = typer.Typer(help="Customers and their contracts.", no_args_is_help=True)
+contracts_app = typer.Typer(help="Contract versions (write contracts in a catalog file's customers: section).",
+                            no_args_is_help=True)
 credits_app = typer.Typer(help="Prepaid credits: balances and breakage.", no_args_is_help=True)
 
 
@@ -167,6 +170,24 @@ def customers_subscribe(
     console.print(f"{created} contract version(s) written, {len(rows) - created} unchanged")
 
 
+@contracts_app.command("show")
+def contracts_show(customer: str = typer.Option(..., "--customer"), json: bool = typer.Option(False, "--json")) \
+        -> None:
+    """Every version of a customer's contract, with the document each was applied from."""
+    with tally().uow_factory() as uow:
+        history = contracts_service.contract_history(uow, customer_id=customer)
+    rows = [{"version_id": h.version_id, "effective_from": h.effective_from.isoformat(),
+             "recorded_at": h.recorded_at.isoformat(), "digest": h.digest, "document": h.document} for h in history]
+    if json:
+        print_json(rows)
+        return
+    for r in rows:
+        console.print(f"[bold]{r['version_id']}[/bold] effective {r['effective_from']} (recorded {r['recorded_at']}, "
+                      f"sha256 {str(r['digest'])[:12]}…)", highlight=False)
+        console.print(yaml.safe_dump(r["document"], sort_keys=False, allow_unicode=True).rstrip(), highlight=False,
+                      markup=False)
+
+
 def _balance_rows(balances: tuple[contracts_service.CreditBalance, ...]) -> list[dict[str, object]]:
     return [{"customer_id": b.customer_id, "credit_id": b.credit_id, "kind": b.kind.value, "unit": b.unit,
              "granted": f"{b.granted:f}", "drawn": f"{b.drawn:f}", "remaining": f"{b.remaining:f}",
@@ -208,5 +229,6 @@ def register(root: typer.Typer) -> None:
     root.add_typer(catalog_app, name="catalog")
     root.add_typer(price_app, name="price")
     root.add_typer(customers_app, name="customers")
+    root.add_typer(contracts_app, name="contracts")
     root.add_typer(credits_app, name="credits")
     root.command("rate")(rate_command)

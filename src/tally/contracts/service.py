@@ -7,10 +7,11 @@ those taking `uow_factory` own theirs.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
+from typing import Any
 
 from sqlalchemy import func, insert, select
 
@@ -55,6 +56,25 @@ def latest_contracts(uow: UnitOfWork, *, customer_ids: Sequence[str] | None = No
     for v in rows:
         latest[v.code] = v
     return tuple(_parse(v) for v in latest.values())
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class ContractHistoryEntry:
+    version_id: str
+    effective_from: datetime
+    recorded_at: datetime
+    digest: str
+    document: Mapping[str, Any]
+
+
+def contract_history(uow: UnitOfWork, *, customer_id: str) -> tuple[ContractHistoryEntry, ...]:
+    """Every version of a customer's contract, oldest first, with the document it was applied from."""
+    rows = load_versions(uow.connection, "contract", codes=[customer_id])
+    if not rows:
+        raise ContractNotFound(customer_id)
+    return tuple(ContractHistoryEntry(version_id=f"{v.code}@{v.version}",
+                                      effective_from=v.effective_from or v.recorded_at, recorded_at=v.recorded_at,
+                                      digest=v.digest, document=v.document) for v in rows)
 
 
 def billable_customers(uow: UnitOfWork, *, period: Period) -> tuple[str, ...]:
@@ -246,5 +266,14 @@ def customers_count(uow: UnitOfWork) -> int:
     return int(uow.connection.execute(select(func.count(func.distinct(contract_versions.c.customer_id)))).scalar_one())
 
 
-__all__ = ["NewCustomer", "UnitOfWork", "billable_customers", "breakage_report", "contract_in_force", "credit_balances",
-           "record_credit_drawdowns", "subscribe_customers"]
+__all__ = [
+    "NewCustomer",
+    "UnitOfWork",
+    "billable_customers",
+    "breakage_report",
+    "contract_history",
+    "contract_in_force",
+    "credit_balances",
+    "record_credit_drawdowns",
+    "subscribe_customers",
+]

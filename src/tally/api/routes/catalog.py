@@ -9,6 +9,7 @@ from datetime import datetime
 from typing import Any
 
 from fastapi import APIRouter, Depends, Query, Request
+from pydantic import BaseModel, Field
 
 from tally.access.model import Permission
 from tally.api.security import get_tally, require
@@ -93,3 +94,23 @@ def customer_rating(customer_id: str, period: str = Query(..., description="YYYY
         result = rating_service.rate_customer(uow, customer_id=customer_id, period=Period.month(period),
                                               as_of=instant)
     return result_json(result)
+
+
+class SubscribeRequest(BaseModel):
+    """Subscribe many customers to one plan from one instant (the self-serve sign-up path)."""
+
+    customer_ids: list[str] = Field(min_length=1)
+    plan: str
+    start: str = Field(description="RFC 3339 instant")
+    currency: str = "USD"
+    proration: str = "second"
+
+
+@router.post("/customers/subscribe")
+def subscribe(body: SubscribeRequest, tally: Tally = Depends(get_tally),
+              actor: Actor = Depends(require(Permission.CATALOG_WRITE))) -> list[dict[str, Any]]:
+    start = parse_instant(body.start, field="start")
+    customers = [contracts_service.NewCustomer(customer_id=c, plan_code=body.plan, start=start, currency=body.currency,
+                                               proration=body.proration) for c in body.customer_ids]
+    changes = contracts_service.subscribe_customers(tally.uow_factory, customers, actor=actor, clock=tally.clock)
+    return [{"customer_id": c.code, "action": c.action.value, "version": c.version} for c in changes]
