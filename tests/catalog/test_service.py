@@ -94,3 +94,10 @@ def test_the_meter_hook_receives_the_meters_section(db: TestDatabase, clock: Fix
     result = apply_catalog(db.uow_factory, text, actor=ACTOR, clock=clock, meters=hook)
     assert applied == ["instance_hours", "egress_gb", "snapshot_gb_hours", "ingest_gb", "search_requests"]
     assert next(c.detail for c in result.changes if c.kind == "meter") == "handed to metering"
+
+
+def test_a_price_for_a_missing_product_is_refused(db: TestDatabase, clock: FixedClock) -> None:
+    text = DEMO.replace("search: {model: package, currency: EUR,", "serch: {model: package, currency: EUR,")
+    with pytest.raises(CatalogInvalid) as caught:
+        apply_catalog(db.uow_factory, text, actor=ACTOR, clock=clock)
+    assert caught.value.field == "price_books[1].versions[0].prices.serch"

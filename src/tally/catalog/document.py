@@ -221,6 +221,10 @@ def check_references(
         if slug is not None and slug not in meter_slugs:
             raise CatalogInvalid(f.at(entry.path, "meter"), f"meter {slug!r} is not defined in this file's meters "
                                  "section nor known already")
+    for book_entry in document.price_book_versions:
+        for code, _ in book_entry.book.prices:
+            if code not in products:
+                raise CatalogInvalid(f.at(f.at(book_entry.path, "prices"), code), f"product {code!r} does not exist")
     for plan_entry in document.plans:
         _check_plan(plan_entry.plan, plan_entry.path, products, book_versions)
     checked = {e.code for e in document.plans}

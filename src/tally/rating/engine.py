@@ -301,7 +301,7 @@ def _verify(lines: list[RatedLine], drawdowns: list[CreditDrawdown], cur: object
     if len(set(keys)) != len(keys):
         raise InvariantViolation("two rated lines share a line key")
     for ln in lines:
-        if sum((s.amount for s in ln.explanation), ZERO) != ln.amount.amount and ln.kind in (LineKind.USAGE,):
+        if sum((s.amount for s in ln.explanation), ZERO) != ln.amount.amount:
             raise InvariantViolation(f"line {ln.line_key}: explanation does not add up to the amount")
     granted = {c.credit_id: before.get(c.credit_id, c.amount) for c in grants}
     for d in drawdowns:

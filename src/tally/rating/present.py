@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from tally.money import sum_money
 from tally.rating.model import RatedLine, RatingResult
 
 
@@ -27,15 +28,13 @@ def line_json(line: RatedLine) -> dict[str, Any]:
 
 
 def result_json(result: RatingResult) -> dict[str, Any]:
-    total = sum((ln.amount.amount for ln in result.lines), start=result.lines[0].amount.amount * 0) \
-        if result.lines else None
+    total = sum_money((ln.amount for ln in result.lines), result.currency)
     return {
         "customer_id": result.customer_id,
         "currency": result.currency.code,
         "billing_period": result.billing_period.label,
         "lines": [line_json(ln) for ln in result.lines],
-        "total": (f"{total:f}" if total is not None else
-                  f"{result.currency.minor_unit_exponent * 0:f}"),
+        "total": total.text(),
         "inputs": {"contract_version_id": result.inputs.contract_version_id,
                    "price_book_version_id": result.inputs.price_book_version_id,
                    "usage_digest": result.inputs.usage_digest, "engine_version": result.inputs.engine_version},
