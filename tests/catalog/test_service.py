@@ -49,7 +49,11 @@ def test_a_changed_product_gets_a_new_version_and_a_past_version_is_immutable(db
     changed = DEMO.replace("name: Search requests,", "name: Search API requests,")
     result = apply_catalog(db.uow_factory, changed, actor=ACTOR, clock=clock)
     updates = [c for c in result.changes if c.action is Action.UPDATE]
-    assert [(c.kind, c.code, c.version) for c in updates] == [("product", "search", 2)]
+    assert [(c.kind, c.code, c.version, c.detail) for c in updates] == [("product", "search", 2, "changed: name")]
+    contract = DEMO.replace('amount: "5000.00", start', 'amount: "6000.00", start')
+    updated = [c for c in apply_catalog(db.uow_factory, contract, actor=ACTOR, clock=clock, dry_run=True).changes
+               if c.action is Action.UPDATE]
+    assert updated[-1].detail.endswith("changed: commitments[0].amount")
     rewritten = DEMO.replace('compute_m5_xlarge: {model: per_unit, currency: USD, unit_price: "0.192"}',
                              'compute_m5_xlarge: {model: per_unit, currency: USD, unit_price: "0.191"}')
     with pytest.raises(CatalogConflict):

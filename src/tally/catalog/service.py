@@ -17,6 +17,7 @@ from sqlalchemy import Connection
 
 from tally.audit.canonical import digest
 from tally.audit.model import Actor
+from tally.catalog.diff import describe_changes
 from tally.catalog.document import (
     CatalogDocument,
     check_references,
@@ -156,7 +157,8 @@ def apply_document(
                 new_rows.append(StoredVersion(kind=kind, code=code, version=version, effective_from=None,
                                               recorded_at=at, digest=doc_digest, document=doc))
                 changes.append(Change(kind=kind, code=code, action=Action.CREATE if before is None else Action.UPDATE,
-                                      version=version))
+                                      version=version,
+                                      detail="" if before is None else describe_changes(before.document, doc)))
 
         plan_kind("product", [(e.code, e.document) for e in document.products])
         plan_kind("plan", [(e.code, e.document) for e in document.plans])
@@ -200,7 +202,8 @@ def apply_document(
 
         customer_ids = [str(c.get("id")) for c in document.customers]
         latest_contracts = {
-            code: LatestContract(version=v.version, effective_from=v.effective_from or v.recorded_at, digest=v.digest)
+            code: LatestContract(version=v.version, effective_from=v.effective_from or v.recorded_at, digest=v.digest,
+                                 document=v.document)
             for code, v in _latest(load_versions(connection, "contract", codes=customer_ids)).items()}
         contract_changes, unchanged = plan_contract_changes(document.customers, latest=latest_contracts,
                                                             products=products, plans=plans)
@@ -210,7 +213,9 @@ def apply_document(
                                           document=change.document))
             changes.append(Change(kind="contract", code=change.customer_id,
                                   action=Action.CREATE if change.created else Action.UPDATE, version=change.version,
-                                  detail=f"effective from {change.effective_from.isoformat()}"))
+                                  detail=f"effective from {change.effective_from.isoformat()}" + (
+                                      "" if change.previous is None else
+                                      f"; {describe_changes(change.previous, change.document)}")))
         changes.extend(Change(kind="contract", code=c, action=Action.UNCHANGED) for c in unchanged)
 
         if dry_run:

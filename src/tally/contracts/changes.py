@@ -26,6 +26,7 @@ class ContractChange:
     document: Mapping[str, Any]
     contract: ContractVersion
     created: bool  # the customer had no contract before
+    previous: Mapping[str, Any] | None = None  # the document of the version it replaces
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -33,6 +34,7 @@ class LatestContract:
     version: int
     effective_from: datetime
     digest: str
+    document: Mapping[str, Any] | None = None
 
 
 def plan_contract_changes(
@@ -69,5 +71,5 @@ def plan_contract_changes(
                                    version=version, effective_from=effective_from, terms=terms)
         changes.append(ContractChange(customer_id=terms.customer_id, version=version, effective_from=effective_from,
                                       digest=doc_digest, document=document, contract=contract,
-                                      created=before is None))
+                                      created=before is None, previous=None if before is None else before.document))
     return tuple(changes), tuple(unchanged)
