@@ -88,14 +88,13 @@ def _latest(versions: tuple[StoredVersion, ...]) -> dict[str, StoredVersion]:
 
 
 def load_catalog(connection: Connection, *, recorded_by: datetime | None = None) -> CatalogView:
-    products = {code: parse_product(v.document, f"product {code}@{v.version}")
-                for code, v in _latest(load_versions(connection, "product", recorded_by=recorded_by)).items()}
+    product_rows = _latest(load_versions(connection, "product", recorded_by=recorded_by))
+    products = {code: parse_product(v.document, f"product {code}@{v.version}") for code, v in product_rows.items()}
     plan_rows = _latest(load_versions(connection, "plan", recorded_by=recorded_by))
     plans = {code: parse_plan(v.document, f"plan {code}@{v.version}") for code, v in plan_rows.items()}
     book_rows = load_versions(connection, "price_book_version", recorded_by=recorded_by)
     books = tuple(parse_price_book_version(v.document, f"price book {v.code}@{v.version}") for v in book_rows)
-    versions = {("product", c): v.version
-                for c, v in _latest(load_versions(connection, "product", recorded_by=recorded_by)).items()}
+    versions = {("product", c): v.version for c, v in product_rows.items()}
     versions.update({("plan", c): v.version for c, v in plan_rows.items()})
     return CatalogView(products=products, plans=plans, book_versions=books, versions=versions)
 
