@@ -122,3 +122,25 @@ def test_concurrent_invoices_cannot_overdraw_a_credit(postgres_url: str, clock: 
     racer.join(timeout=10)
     engine.dispose()
     assert outcomes == ["refused"]
+
+
+def test_apply_contracts_versions_a_changed_contract(demo: TestDatabase, clock: FixedClock) -> None:
+    document = {"id": "cust-0009", "currency": "EUR", "effective_from": "2026-11-01T00:00:00Z",
+                "subscriptions": [{"id": "main", "plan": "self-serve", "start": "2026-11-01T00:00:00Z"}]}
+    assert [c.action for c in service.apply_contracts(demo.uow_factory, [document], actor=ACTOR, clock=clock)] == \
+        [Action.CREATE]
+    changed = {**document, "effective_from": "2026-12-01T00:00:00Z", "proration": "day"}
+    assert [(c.action, c.version) for c in service.apply_contracts(demo.uow_factory, [changed], actor=ACTOR,
+                                                                   clock=clock)] == [(Action.UPDATE, 2)]
+    with demo.uow_factory() as uow:
+        history = service.contract_history(uow, customer_id="cust-0009")
+        assert [h.version_id for h in history] == ["cust-0009@1", "cust-0009@2"]
+        nov = service.contract_in_force(uow, customer_id="cust-0009", period=NOV, as_of=clock.now())
+        assert nov.version_id == "cust-0009@1"
+        dec = service.contract_in_force(uow, customer_id="cust-0009", period=Period.month("2026-12"),
+                                        as_of=clock.now())
+        assert dec.terms.proration.value == "day"
+    backdated = {**document, "effective_from": "2026-10-01T00:00:00Z", "name": "x"}
+    with pytest.raises(CatalogInvalid) as caught:
+        service.apply_contracts(demo.uow_factory, [backdated], actor=ACTOR, clock=clock)
+    assert caught.value.field == "customers[0].effective_from"

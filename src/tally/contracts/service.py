@@ -123,16 +123,27 @@ def subscribe_customers(uow_factory: UnitOfWorkFactory, customers: Sequence[NewC
     """
     if len(customers) > SUBSCRIBE_BATCH_MAX:
         raise InvalidInput("customers", f"at most {SUBSCRIBE_BATCH_MAX} per call (subscribe_batch_max)")
-    at = clock.now()
     with uow_factory() as uow:
-        return _write_contracts(uow, [c.document() for c in customers], actor=actor, at=at, path="customers")
+        changes = add_customers(uow, customers, actor=actor, at=clock.now())
+        uow.commit()
+    return changes
+
+
+def add_customers(uow: UnitOfWork, customers: Sequence[NewCustomer], *, actor: Actor,
+                  at: datetime) -> tuple[Change, ...]:
+    """`subscribe_customers` inside the caller's unit of work (composable; never commits)."""
+    if len(customers) > SUBSCRIBE_BATCH_MAX:
+        raise InvalidInput("customers", f"at most {SUBSCRIBE_BATCH_MAX} per call (subscribe_batch_max)")
+    return _write_contracts(uow, [c.document() for c in customers], actor=actor, at=at, path="customers")
 
 
 def apply_contracts(uow_factory: UnitOfWorkFactory, documents: Sequence[dict[str, object]], *, actor: Actor,
                     clock: Clock) -> tuple[Change, ...]:
     """Contract documents (the `customers:` syntax) from the API: all or nothing."""
     with uow_factory() as uow:
-        return _write_contracts(uow, documents, actor=actor, at=clock.now(), path="customers")
+        changes = _write_contracts(uow, documents, actor=actor, at=clock.now(), path="customers")
+        uow.commit()
+    return changes
 
 
 def _write_contracts(uow: UnitOfWork, documents: Sequence[dict[str, object]], *, actor: Actor, at: datetime,
@@ -151,7 +162,6 @@ def _write_contracts(uow: UnitOfWork, documents: Sequence[dict[str, object]], *,
     for c in changes:
         uow.audit.record("contract.versioned", actor=actor, subject_type="contract",
                          subject_id=f"{c.customer_id}@{c.version}", at=at, after=c.document)
-    uow.commit()
     return (*(Change(kind="contract", code=c.customer_id, action=Action.CREATE if c.created else Action.UPDATE,
                      version=c.version) for c in changes),
             *(Change(kind="contract", code=c, action=Action.UNCHANGED) for c in unchanged))
