@@ -57,3 +57,9 @@ def test_catalog_api(client: TestClient, tally_app: Tally) -> None:
     bad_plan = client.post("/api/v1/customers/subscribe", headers=billing,
                            json={"customer_ids": ["cust-0003"], "plan": "gold", "start": "2026-11-01T00:00:00Z"})
     assert bad_plan.status_code == 400
+
+
+def test_openapi_documents_the_catalog_routes(client: TestClient) -> None:
+    paths = client.get("/openapi.json").json()["paths"]
+    assert "application/yaml" in paths["/api/v1/catalog/apply"]["post"]["requestBody"]["content"]
+    assert "/api/v1/customers/{customer_id}/rating" in paths

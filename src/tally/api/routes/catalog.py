@@ -45,7 +45,11 @@ def get_catalog(tally: Tally = Depends(get_tally),
     return catalog_json(catalog_service.show_catalog(tally.uow_factory))
 
 
-@router.post("/catalog/apply")
+_TEXT_BODY = {"requestBody": {"required": True, "content": {
+    "application/yaml": {"schema": {"type": "string"}}, "application/json": {"schema": {"type": "object"}}}}}
+
+
+@router.post("/catalog/apply", openapi_extra=_TEXT_BODY)
 async def apply_catalog(request: Request, dry_run: bool = Query(False), tally: Tally = Depends(get_tally),
                         actor: Actor = Depends(require(Permission.CATALOG_WRITE))) -> dict[str, Any]:
     """Apply a catalog file (YAML or JSON body, the same syntax as `tally catalog apply`): all or nothing."""
@@ -54,7 +58,7 @@ async def apply_catalog(request: Request, dry_run: bool = Query(False), tally: T
                                                     dry_run=dry_run))
 
 
-@router.post("/prices/quote")
+@router.post("/prices/quote", openapi_extra=_TEXT_BODY)
 async def quote_price(request: Request, quantity: str = Query(...), tally: Tally = Depends(get_tally),
                       _actor: Actor = Depends(require(Permission.CATALOG_READ))) -> dict[str, Any]:
     """The amount of `quantity` under the price in the body (price syntax, YAML or JSON)."""
