@@ -114,6 +114,15 @@ def test_plan_change_mid_month_in_eur(demo: TestDatabase, clock: FixedClock) -> 
     assert "credit:migration-credit" not in got               # expired in October
 
 
+def test_the_advance_fee_for_january_uses_the_january_price(demo: TestDatabase, clock: FixedClock) -> None:
+    with demo.uow_factory() as uow:
+        december = rate_customer(uow, customer_id="cust-0001", period=Period.month("2026-12"), as_of=clock.now(),
+                                 usage=FakeUsage())
+    fee = next(ln for ln in december.lines if ln.line_key == "fee-advance:main:platform_fee")
+    assert (fee.amount.text(), fee.price_version_id) == ("59.00", "list-usd@2")  # list-usd v2 from 2027-01-01
+    assert december.inputs.price_book_version_id == "list-usd@1,list-usd@2"
+
+
 def test_errors(demo: TestDatabase, clock: FixedClock) -> None:
     with demo.uow_factory() as uow:
         with pytest.raises(ContractNotFound):

@@ -106,10 +106,13 @@ def rate(
     price_books: Mapping[str, PriceBookVersion],
     usage: Mapping[tuple[str, str], Decimal],
     credit_balances: Mapping[str, Decimal],
+    next_price_books: Mapping[str, PriceBookVersion] | None = None,
 ) -> EngineResult:
     """Rate one customer's period. `usage` is keyed by (subscription id, product code) as in
     `usage_requests`; `credit_balances` are what is left of each credit before this period
-    (a credit missing from it has its full granted amount)."""
+    (a credit missing from it has its full granted amount). `price_books` are the versions in
+    force at the period start; `next_price_books` those at the next period's start, which price
+    fees billed in advance for the next period (default: the same)."""
     terms = contract.terms
     cur = terms.currency
     lines: list[RatedLine] = []
@@ -127,13 +130,13 @@ def rate(
         lines.append(made)
         return made
 
-    def price_of(sub: Subscription, code: str) -> tuple[Price, str]:
+    def price_of(sub: Subscription, code: str, books: Mapping[str, PriceBookVersion]) -> tuple[Price, str]:
         override = terms.override_for(code)
         if override is not None:
             return override, f"{contract.version_id}#override:{code}"
         plan = _plan(plans, sub)
         book_code = plan.price_book_for(cur.code)
-        book = price_books.get(book_code or "")
+        book = books.get(book_code or "")
         if book is None:
             raise InvariantViolation(f"no {cur.code} price book version in force for plan {plan.code}")
         price = book.price_for(code)
@@ -147,7 +150,7 @@ def rate(
         plan = _plan(plans, sub)
         for code in sorted(plan.products):
             product = products[code]
-            price, version_id = price_of(sub, code)
+            price, version_id = price_of(sub, code, price_books)
             covered = sub.covered(period)
             if product.is_metered:
                 if covered is None:
@@ -164,19 +167,26 @@ def rate(
                 continue
             if not isinstance(price, FlatPrice):
                 raise InvariantViolation(f"fee product {code} needs a flat price, {version_id} has {price.model}")
-            fees: list[tuple[str, Period, Period, str]] = []  # (key, part, whole, label)
+            # (key, part, whole, label, price, price version)
+            fees: list[tuple[str, Period, Period, str, FlatPrice, str]] = []
             if price.timing is FeeTiming.IN_ARREARS:
                 if covered is not None:
-                    fees.append((f"fee:{sub.subscription_id}:{code}", covered, period, "in arrears"))
+                    fees.append((f"fee:{sub.subscription_id}:{code}", covered, period, "in arrears", price,
+                                 version_id))
             else:
                 if covered is not None and sub.start >= period.start:  # first period: not billed before
-                    fees.append((f"fee:{sub.subscription_id}:{code}", covered, period, "in advance, first period"))
+                    fees.append((f"fee:{sub.subscription_id}:{code}", covered, period, "in advance, first period",
+                                 price, version_id))
                 ahead = sub.covered(upcoming)
                 if ahead is not None:
-                    fees.append((f"fee-advance:{sub.subscription_id}:{code}", ahead, upcoming, "in advance"))
-            for key, part, whole, label in fees:
+                    next_price, next_version = price_of(sub, code, next_price_books or price_books)
+                    if not isinstance(next_price, FlatPrice):
+                        raise InvariantViolation(f"fee product {code} needs a flat price in {next_version}")
+                    fees.append((f"fee-advance:{sub.subscription_id}:{code}", ahead, upcoming, "in advance",
+                                 next_price, next_version))
+            for key, part, whole, label, fee_price, fee_version in fees:
                 portion = share(part, whole, terms.proration)
-                priced = price_quantity(price, _ONE if portion.is_whole else portion.as_decimal())
+                priced = price_quantity(fee_price, _ONE if portion.is_whole else portion.as_decimal())
                 steps = priced.explanation
                 if not portion.is_whole:
                     steps = (step(f"prorated by {terms.proration.value}: {portion.describe()}",
@@ -184,7 +194,7 @@ def rate(
                 line(key=key, kind=LineKind.RECURRING_FEE, product=product,
                      description=f"{product.name} ({plan.name}, {label})", service=part,
                      quantity=portion.as_decimal() if not portion.is_whole else _ONE, amount=priced.amount,
-                     steps=steps, unit_price=price.amount, price_version_id=version_id)
+                     steps=steps, unit_price=fee_price.amount, price_version_id=fee_version)
             if price.timing is FeeTiming.IN_ADVANCE and sub.start < period.start and sub.end is not None \
                     and period.contains(sub.end):
                 unused = Period(sub.end, period.end)

@@ -16,7 +16,7 @@ from tally.catalog.service import CatalogView, catalog_view
 from tally.contracts.service import UnitOfWork, contract_in_force, credit_remaining
 from tally.errors import InvariantViolation
 from tally.period import Period
-from tally.rating.engine import ENGINE_VERSION, rate, usage_requests
+from tally.rating.engine import ENGINE_VERSION, next_period, rate, usage_requests
 from tally.rating.errors import NoPriceInForce
 from tally.rating.model import RatingInputs, RatingResult
 from tally.rating.usage_source import UsageSource, default_usage_source, events_usage_source
@@ -63,6 +63,7 @@ def _rate(uow: UnitOfWork, *, customer_id: str, period: Period, as_of: datetime,
         plans[plan.code] = plan
     book_codes = {code for plan in plans.values() if (code := plan.price_book_for(terms.currency.code))}
     books = _books_in_force(catalog, book_codes, period)
+    next_books = _books_in_force(catalog, book_codes, next_period(period))
     requests = usage_requests(contract=contract, plans=plans, products=catalog.products, period=period)
     quantities: dict[tuple[str, str], Decimal] = {}
     used: list[dict[str, object]] = []
@@ -76,10 +77,11 @@ def _rate(uow: UnitOfWork, *, customer_id: str, period: Period, as_of: datetime,
                      "quantity": amount.quantity, "rollup_digest": amount.rollup_digest})
     balances = credit_remaining(uow, customer_id=customer_id, credits=terms.credits, before=as_of)
     result = rate(customer_id=customer_id, period=period, contract=contract, plans=plans,
-                  products=catalog.products, price_books=books, usage=quantities, credit_balances=balances)
+                  products=catalog.products, price_books=books, usage=quantities, credit_balances=balances,
+                  next_price_books=next_books)
     inputs = RatingInputs(
         contract_version_id=contract.version_id,
-        price_book_version_id=",".join(sorted(b.version_id for b in books.values())),
+        price_book_version_id=",".join(sorted({b.version_id for b in (*books.values(), *next_books.values())})),
         usage_digest=digest(sorted(used, key=lambda u: (str(u["subscription"]), str(u["product"])))),
         engine_version=ENGINE_VERSION,
     )
