@@ -84,6 +84,8 @@ def test_catalog_apply_rate_and_credits(cli_env: Path, capsys: pytest.CaptureFix
     assert "metering does not provide" in capsys.readouterr().err
     usage = FakeUsage().set("cust-ent-001", "instance_hours", "10", size="m5.large")
     monkeypatch.setattr("tally.rating.service.default_usage_source", lambda: usage)
+    assert main(["rate", "--customer", "cust-ent-001", "--period", "2026-11", "--from-events"]) == 6
+    assert "period_usage_from_events" in capsys.readouterr().err
     assert main(["rate", "--customer", "cust-ent-001", "--period", "2026-11", "--json"]) == 0
     rated = json.loads(capsys.readouterr().out)
     by_key = {ln["line_key"]: ln for ln in rated["lines"]}

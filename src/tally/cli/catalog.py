@@ -103,14 +103,16 @@ def rate_command(
     customer: str = typer.Option(..., "--customer", help="Customer id"),
     period: str = typer.Option(..., "--period", help="Billing period YYYY-MM (UTC calendar month)"),
     as_of: str | None = typer.Option(None, "--as-of", help="Use what was recorded by this instant (default: now)"),
+    from_events: bool = typer.Option(False, "--from-events", help="Recompute usage from raw events, not rollups"),
     json: bool = typer.Option(False, "--json"),
 ) -> None:
     """Rate one customer's period and show the rated lines with their explanations."""
     t = tally()
     billing_period = Period.month(period)
     instant = parse_instant(as_of, field="--as-of") if as_of else t.clock.now()
+    rater = rating_service.rate_customer_from_events if from_events else rating_service.rate_customer
     with t.uow_factory() as uow:
-        result = rating_service.rate_customer(uow, customer_id=customer, period=billing_period, as_of=instant)
+        result = rater(uow, customer_id=customer, period=billing_period, as_of=instant)
     out = result_json(result)
     if json:
         print_json(out)
