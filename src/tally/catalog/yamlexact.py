@@ -6,6 +6,7 @@ datetime; money and instants are parsed by the catalog with named errors instead
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from decimal import Decimal
 from typing import Any
 
@@ -26,7 +27,23 @@ def _decimal(loader: yaml.SafeLoader, node: yaml.Node) -> Decimal:
     return Decimal(text)
 
 
+def _mapping(loader: yaml.SafeLoader, node: yaml.MappingNode) -> Iterator[dict[Any, Any]]:
+    """A mapping that refuses a key written twice (YAML would silently keep the last one)."""
+    data: dict[Any, Any] = {}
+    yield data
+    seen: set[Any] = set()
+    for key_node, _ in node.value:
+        if key_node.tag == "tag:yaml.org,2002:merge":
+            continue
+        key = loader.construct_object(key_node, deep=True)
+        if key in seen:
+            raise CatalogInvalid(f"line {key_node.start_mark.line + 1}", f"the key {key!r} is written twice")
+        seen.add(key)
+    data.update(loader.construct_mapping(node, deep=True))
+
+
 _ExactLoader.add_constructor("tag:yaml.org,2002:float", _decimal)
+_ExactLoader.add_constructor("tag:yaml.org,2002:map", _mapping)
 _ExactLoader.yaml_implicit_resolvers = {
     first: [(tag, regexp) for tag, regexp in resolvers if tag != "tag:yaml.org,2002:timestamp"]
     for first, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.items()
