@@ -28,3 +28,16 @@ def test_share(start: datetime, end: datetime, unit: ProrationUnit, fraction: st
     assert s.as_decimal() == Decimal(fraction)
     if text:
         assert s.describe() == text
+
+
+def test_anchored_periods_and_the_next_period() -> None:
+    from tally.contracts.model import anchored_period
+    from tally.rating.engine import next_period
+
+    assert anchored_period(1, "2026-11") == NOV
+    mid = anchored_period(15, "2026-12")
+    assert (mid.start, mid.end) == (datetime(2026, 12, 15, tzinfo=UTC), datetime(2027, 1, 15, tzinfo=UTC))
+    assert next_period(mid) == anchored_period(15, "2027-01")
+    assert next_period(NOV) == Period.month("2026-12")
+    week = Period(at(2), at(9))
+    assert next_period(week) == Period(at(9), at(16))

@@ -12,6 +12,7 @@ from decimal import Decimal
 from enum import StrEnum
 
 from tally.catalog.model import Price
+from tally.errors import InvalidInput
 from tally.money import Currency
 from tally.period import Period
 
@@ -31,6 +32,23 @@ class DiscountKind(StrEnum):
 class CreditKind(StrEnum):
     MONEY = "money"
     UNITS = "units"
+
+
+def add_months(instant: datetime, months: int) -> datetime:
+    """The same day and time `months` later (days 1..28 exist in every month)."""
+    index = instant.year * 12 + instant.month - 1 + months
+    return instant.replace(year=index // 12, month=index % 12 + 1)
+
+
+def anchored_period(anchor_day: int, month: str) -> Period:
+    """The billing period starting on `anchor_day` of `month` (YYYY-MM), UTC: `[M-anchor, M+1-anchor)`.
+
+    Anchor 1 gives the calendar month. Anchors are 1..28 so that every month has the day."""
+    if not 1 <= anchor_day <= 28:
+        raise InvalidInput("billing_anchor", f"must be a day of month 1..28, got {anchor_day}")
+    calendar = Period.month(month)
+    start = calendar.start.replace(day=anchor_day)
+    return Period(start, add_months(start, 1))
 
 
 def active(start: datetime, end: datetime | None, period: Period) -> bool:

@@ -20,7 +20,15 @@ from datetime import datetime
 from decimal import Decimal
 
 from tally.catalog.model import FeeTiming, FlatPrice, Plan, Price, PriceBookVersion, Product
-from tally.contracts.model import ContractVersion, CreditGrant, CreditKind, DiscountKind, Subscription, active
+from tally.contracts.model import (
+    ContractVersion,
+    CreditGrant,
+    CreditKind,
+    DiscountKind,
+    Subscription,
+    active,
+    add_months,
+)
 from tally.contracts.proration import share
 from tally.errors import InvariantViolation
 from tally.money import Money, Rounding, round_to_minor, sum_money
@@ -57,11 +65,12 @@ class EngineResult:
 
 
 def next_period(period: Period) -> Period:
-    """The billing period after `period`: the next calendar month, or one of the same length."""
-    if period.label.count("-") == 1 and "/" not in period.label:
-        year, month = period.end.year, period.end.month
-        return Period.month(f"{year:04d}-{month:02d}")
-    return Period(period.end, period.end + period.duration)
+    """The billing period after `period`: one month on for monthly periods (calendar or anchored on a
+    day of month), otherwise one of the same length."""
+    start, end = period.start, period.end
+    if start.day == end.day and start.time() == end.time() and start.day <= 28 and add_months(start, 1) == end:
+        return Period(end, add_months(end, 1))
+    return Period(end, end + period.duration)
 
 
 def _subscriptions(contract: ContractVersion) -> tuple[Subscription, ...]:
