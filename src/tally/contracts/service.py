@@ -13,7 +13,7 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import func, insert, select
+from sqlalchemy import insert, select
 
 from tally.audit.canonical import digest
 from tally.audit.model import Actor
@@ -270,10 +270,6 @@ def record_credit_drawdowns(uow: UnitOfWork, *, invoice_id: str, drawdowns: Sequ
                              subject_id=f"{row['customer_id']}/{row['credit_id']}", at=at,
                              after={**row, "digest": digest(row)})
     return len(rows)
-
-
-def customers_count(uow: UnitOfWork) -> int:
-    return int(uow.connection.execute(select(func.count(func.distinct(contract_versions.c.customer_id)))).scalar_one())
 
 
 __all__ = [
