@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from decimal import Decimal
 
-from hypothesis import given
+from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from tally.catalog.prices import parse_price, price_to_mapping
@@ -37,6 +37,7 @@ def price_mappings(draw: st.DrawFn) -> dict[str, object]:
     return out
 
 
+@settings(deadline=None)
 @given(price_mappings())
 def test_price_syntax_round_trips(mapping: dict[str, object]) -> None:
     price = parse_price(mapping)

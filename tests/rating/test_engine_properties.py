@@ -91,6 +91,7 @@ def test_credits_are_never_drawn_twice_across_periods(monthly: list[Decimal]) ->
         assert total <= grants[credit_id]
 
 
+@settings(deadline=None)
 @given(st.lists(instants, max_size=5, unique=True), st.sampled_from(list(ProrationUnit)),
        st.decimals(min_value=0, max_value=10_000, places=2))
 def test_proration_of_a_split_period_sums_to_the_whole(cuts: list[datetime], unit: ProrationUnit,

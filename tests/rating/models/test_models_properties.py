@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from decimal import Decimal as D  # noqa: N817
 
-from hypothesis import given
+from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from tally.catalog.model import GraduatedPrice, PerUnitPrice, Tier, VolumePrice
@@ -24,6 +24,7 @@ def tier_tables(draw: st.DrawFn, flat: bool = False) -> tuple[Tier, ...]:
     return tuple(tiers)
 
 
+@settings(deadline=None)
 @given(tier_tables(flat=True), quantities, quantities)
 def test_graduated_non_decreasing(tiers: tuple[Tier, ...], a: D, b: D) -> None:
     price = GraduatedPrice(currency=USD, rounding=Rounding.HALF_EVEN, tiers=tiers)
@@ -31,6 +32,7 @@ def test_graduated_non_decreasing(tiers: tuple[Tier, ...], a: D, b: D) -> None:
     assert unrounded_amount(price, low)[0] <= unrounded_amount(price, high)[0]
 
 
+@settings(deadline=None)
 @given(tier_tables(), quantities)
 def test_graduated_continuous_at_every_bound(tiers: tuple[Tier, ...], _q: D) -> None:
     price = GraduatedPrice(currency=USD, rounding=Rounding.HALF_EVEN, tiers=tiers)
@@ -44,6 +46,7 @@ def test_graduated_continuous_at_every_bound(tiers: tuple[Tier, ...], _q: D) -> 
         assert D(0) <= above - below <= eps * max(t.unit_price for t in tiers)
 
 
+@settings(deadline=None)
 @given(prices, prices, quantities)
 def test_volume_equals_graduated_with_one_tier(unit: D, flat: D, q: D) -> None:
     tier = (Tier(up_to=None, unit_price=unit, flat_price=flat),)
@@ -52,12 +55,14 @@ def test_volume_equals_graduated_with_one_tier(unit: D, flat: D, q: D) -> None:
     assert price_quantity(graduated, q).amount == price_quantity(volume, q).amount
 
 
+@settings(deadline=None)
 @given(prices, quantities, quantities)
 def test_per_unit_linear_before_rounding(unit: D, a: D, b: D) -> None:
     price = PerUnitPrice(currency=USD, rounding=Rounding.HALF_EVEN, unit_price=unit)
     assert unrounded_amount(price, a + b)[0] == unrounded_amount(price, a)[0] + unrounded_amount(price, b)[0]
 
 
+@settings(deadline=None)
 @given(tier_tables(flat=True), quantities)
 def test_explanation_sums_to_the_rounded_amount(tiers: tuple[Tier, ...], q: D) -> None:
     for price in (GraduatedPrice(currency=USD, rounding=Rounding.HALF_UP, tiers=tiers),
