@@ -63,3 +63,19 @@ def test_openapi_documents_the_catalog_routes(client: TestClient) -> None:
     paths = client.get("/openapi.json").json()["paths"]
     assert "application/yaml" in paths["/api/v1/catalog/apply"]["post"]["requestBody"]["content"]
     assert "/api/v1/customers/{customer_id}/rating" in paths
+
+
+def test_rating_preview_and_breakage(client: TestClient, tally_app: Tally, monkeypatch: pytest.MonkeyPatch) -> None:
+    from tests.rating.fakes import FakeUsage
+
+    billing = key(tally_app, "billing")
+    client.post("/api/v1/catalog/apply", content=DEMO, headers=billing)
+    assert client.get("/api/v1/customers/cust-ent-001/rating?period=2026-11", headers=billing).status_code == 503
+    monkeypatch.setattr("tally.rating.service.default_usage_source",
+                        lambda: FakeUsage().set("cust-ent-001", "egress_gb", "1100"))
+    rated = client.get("/api/v1/customers/cust-ent-001/rating?period=2026-11", headers=billing).json()
+    lines = {ln["line_key"]: ln for ln in rated["lines"]}
+    assert lines["usage:ent:egress"]["amount"] == "90.00" and lines["discount:egress-2026"]["amount"] == "-9.00"
+    assert rated["inputs"]["contract_version_id"] == "cust-ent-001@1"
+    breakage = client.get("/api/v1/credits/breakage", headers=billing).json()
+    assert [(b["customer_id"], b["remaining"]) for b in breakage] == [("cust-ent-002", "500.00")]

@@ -87,6 +87,17 @@ def customer_credits(customer_id: str, tally: Tally = Depends(get_tally),
             for b in balances]
 
 
+@router.get("/credits/breakage")
+def credit_breakage(tally: Tally = Depends(get_tally),
+                    _actor: Actor = Depends(require(Permission.LEDGER_READ))) -> list[dict[str, Any]]:
+    """Expired prepaid credits with a remainder, across customers."""
+    with tally.uow_factory() as uow:
+        report = contracts_service.breakage_report(uow, as_of=tally.clock.now())
+    return [{"customer_id": b.customer_id, "credit_id": b.credit_id, "kind": b.kind.value, "unit": b.unit,
+             "granted": f"{b.granted:f}", "remaining": f"{b.remaining:f}",
+             "expires_at": b.expires_at.isoformat() if b.expires_at else None} for b in report]
+
+
 @router.get("/customers/{customer_id}/rating")
 def customer_rating(customer_id: str, period: str = Query(..., description="YYYY-MM"),
                     as_of: str | None = Query(None, description="RFC 3339; default now"),
