@@ -63,8 +63,13 @@ class RatingInputs:
 @dataclass(frozen=True, slots=True, kw_only=True)
 class CreditDrawdown:
     credit_id: str
-    amount: Money
-    remaining: Money
+    amount: Money  # the money value drawn (for a credit in units: what those units would have cost)
+    remaining: Money  # money credits: balance left after this draw; unit credits: zero (see units_remaining)
+    kind: str = "money"  # "money" | "units"
+    units: Decimal | None = None  # unit credits: units drawn
+    units_remaining: Decimal | None = None
+    line_key: str = ""  # the CREDIT_APPLIED line this draw produced
+    customer_id: str = ""
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

@@ -1,0 +1,61 @@
+"""Where rating gets metered quantities: a `UsageSource` protocol, wired to metering at integration.
+
+`period_usage` and `period_usage_from_events` in `tally.metering.usage` have exactly this shape, so
+they can be passed as they are. Until metering provides them, the default sources raise
+`UsageSourceNotWired` with a clear message.
+"""
+
+from __future__ import annotations
+
+import importlib
+from collections.abc import Mapping
+from decimal import Decimal
+from typing import Any, Protocol, cast
+
+from tally.period import Period
+from tally.rating.errors import UsageSourceNotWired
+
+
+class UsageAmountLike(Protocol):
+    """What rating reads of metering's `UsageAmount`."""
+
+    @property
+    def meter_slug(self) -> str: ...
+
+    @property
+    def meter_version(self) -> int: ...
+
+    @property
+    def quantity(self) -> Decimal: ...
+
+    @property
+    def rollup_digest(self) -> str: ...
+
+
+class UsageSource(Protocol):
+    """One meter's aggregated quantity for one customer over a half-open period, optionally one group."""
+
+    def __call__(self, uow: Any, *, customer_id: str, period: Period, meter_slug: str,
+                 group_filter: Mapping[str, str] | None = None) -> UsageAmountLike: ...
+
+
+def _metering(name: str) -> UsageSource:
+    try:
+        module = importlib.import_module("tally.metering.usage")
+    except ModuleNotFoundError:
+        module = None
+    source = getattr(module, name, None)
+    if source is None:
+        raise UsageSourceNotWired(f"metering does not provide tally.metering.usage.{name} yet: rating has no usage "
+                                  "source (wire one in tally.rating.usage_source)")
+    return cast(UsageSource, source)
+
+
+def default_usage_source() -> UsageSource:
+    """Usage from metering's rollups (the billing path)."""
+    return _metering("period_usage")
+
+
+def events_usage_source() -> UsageSource:
+    """Usage recomputed from raw events (the verification path)."""
+    return _metering("period_usage_from_events")
