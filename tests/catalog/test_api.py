@@ -13,7 +13,7 @@ from tally.api.app import create_app
 from tally.audit.model import Actor
 from tally.bootstrap import Tally
 
-DEMO = (Path(__file__).parents[2] / "examples" / "demo-catalog.yaml").read_text()
+DEMO = (Path(__file__).parents[2] / "src" / "tally" / "demo" / "catalog.yaml").read_text()
 
 
 @pytest.fixture

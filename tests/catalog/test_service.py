@@ -16,7 +16,7 @@ from tally.store.schema.catalog import catalog_price_book_versions, catalog_prod
 from tally.store.schema.foundation import audit_log
 from tests.conftest import TestDatabase
 
-DEMO = (Path(__file__).parents[2] / "examples" / "demo-catalog.yaml").read_text()
+DEMO = (Path(__file__).parents[2] / "src" / "tally" / "demo" / "catalog.yaml").read_text()
 ACTOR = Actor.cli_user("tester")
 
 

@@ -10,7 +10,7 @@ import pytest
 from tally.cli.main import main
 from tests.rating.fakes import FakeUsage
 
-DEMO = Path(__file__).parents[2] / "examples" / "demo-catalog.yaml"
+DEMO = Path(__file__).parents[2] / "src" / "tally" / "demo" / "catalog.yaml"
 
 PRICES = {
     "flat": ('model: flat\ncurrency: USD\namount: "49.00"\n', "1", "49.00"),

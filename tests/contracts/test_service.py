@@ -19,7 +19,7 @@ from tally.period import Period
 from tally.rating.model import CreditDrawdown
 from tests.conftest import TestDatabase
 
-DEMO = (Path(__file__).parents[2] / "examples" / "demo-catalog.yaml").read_text()
+DEMO = (Path(__file__).parents[2] / "src" / "tally" / "demo" / "catalog.yaml").read_text()
 ACTOR = Actor.cli_user("tester")
 NOV = Period.month("2026-11")
 

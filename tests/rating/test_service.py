@@ -19,7 +19,7 @@ from tally.rating.service import rate_customer, rate_customer_from_events
 from tests.conftest import TestDatabase
 from tests.rating.fakes import FakeUsage
 
-DEMO = (Path(__file__).parents[2] / "examples" / "demo-catalog.yaml").read_text()
+DEMO = (Path(__file__).parents[2] / "src" / "tally" / "demo" / "catalog.yaml").read_text()
 ACTOR = Actor.cli_user("tester")
 NOV = Period.month("2026-11")
 
