@@ -18,7 +18,7 @@ $(VENV)/.dev: pyproject.toml | $(BIN)/python
 	touch $@ $(VENV)/.runtime
 
 demo: $(VENV)/.runtime
-	$(BIN)/tally demo $(DEMO_ARGS)
+	$(BIN)/tally demo --fresh $(DEMO_ARGS)
 
 lint: $(VENV)/.dev
 	$(BIN)/ruff check src tests bench
