@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 import msgspec
@@ -41,6 +41,7 @@ CLOUDEVENTS_BATCH = "application/cloudevents-batch+json"
 JSON = "application/json"
 MEDIA_TYPES = (CLOUDEVENT, CLOUDEVENTS_BATCH, JSON)
 LIST_LIMIT_MAX = 100  # OpenMeter's maximum page for listing events
+_ONE_MICROSECOND = timedelta(microseconds=1)
 
 _ENCODER = msgspec.json.Encoder()
 
@@ -72,7 +73,35 @@ def _database_guard(permission: Permission) -> Callable[[Request], Actor]:
     return dependency
 
 
-WRITE = Depends(_database_guard(Permission.EVENTS_WRITE))
+_check_writer = _database_guard(Permission.EVENTS_WRITE)
+KEY_CACHE_TTL_S = 5.0  # float-ok: seconds a checked ingest key is trusted without a lookup
+KEY_CACHE_ENTRIES_MAX = 1_000
+
+
+async def _writer(request: Request) -> Actor:
+    """An ingest key, checked once per few seconds rather than once per batch.
+
+    A producer streams many batches with one key; looking the key up for each would cost a
+    transaction per batch (on SQLite a write lock, queued behind the previous batch's commit).
+    Only successful checks are kept, per app, for KEY_CACHE_TTL_S: a revoked key is refused at most
+    that long after `tally keys revoke`.
+    """
+    cache: dict[str, tuple[float, Actor]] | None = getattr(request.app.state, "ingest_key_cache", None)
+    if cache is None:
+        cache = request.app.state.ingest_key_cache = {}
+    header = request.headers.get("authorization", "")
+    now = time.monotonic()
+    hit = cache.get(header)
+    if hit is not None and hit[0] > now:
+        return hit[1]
+    actor = await run_in_threadpool(_check_writer, request)
+    if len(cache) >= KEY_CACHE_ENTRIES_MAX:
+        cache.clear()
+    cache[header] = (now + KEY_CACHE_TTL_S, actor)
+    return actor
+
+
+WRITE = Depends(_writer)
 READ = Depends(_database_guard(Permission.EVENTS_READ))
 
 
@@ -228,7 +257,7 @@ def list_ingested_events(
     subject: str | None = Query(None, min_length=1, description="Only this subject"),
     type: str | None = Query(None, min_length=1, description="Only this event type (a Tally extension)"),
     from_: str | None = Query(None, alias="from", description="Event time from, RFC 3339, inclusive"),
-    to: str | None = Query(None, description="Event time to, RFC 3339"),
+    to: str | None = Query(None, description="Event time to, RFC 3339, inclusive"),
     limit: int = Query(LIST_LIMIT_MAX, ge=1, le=LIST_LIMIT_MAX, description="At most this many events"),
 ) -> Response:
     """Recently stored events, newest first, for debugging a producer (a sync route: runs in the threadpool)."""
@@ -237,8 +266,9 @@ def list_ingested_events(
     if time_from is not None and time_to is not None and time_to < time_from:
         raise InvalidInput("to", "must not be before 'from'")
     try:
+        # OpenMeter's `to` is inclusive; the service's range is half-open.
         events = list_events(tally.uow_factory, subject=subject, event_type=type, time_from=time_from,
-                             time_to=time_to, limit=limit)
+                             time_to=None if time_to is None else time_to + _ONE_MICROSECOND, limit=limit)
     except DBAPIError as exc:
         if _lost(exc):
             raise _unavailable(exc) from exc
