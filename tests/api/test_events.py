@@ -198,3 +198,37 @@ def test_a_revoked_ingest_key_is_refused_once_its_cache_entry_expires(
     [key] = [k for k in list_keys(tally_app.uow_factory) if k.role == "ingest"]
     revoke_key(tally_app.uow_factory, key.key_id, actor=Actor.cli_user("test"), clock=tally_app.clock)
     assert post(client, [event(2)], writer).status_code == 401
+
+
+class _Deadlock(Exception):
+    sqlstate = "40P01"  # what PostgreSQL answers when it rolled a transaction back to break a deadlock
+
+
+def test_a_batch_rolled_back_by_a_deadlock_is_retried(client: TestClient, writer: Headers, reader: Headers,
+                                                     monkeypatch: pytest.MonkeyPatch) -> None:
+    real = events_route.ingest_body
+    attempts: list[int] = []
+
+    def deadlocks_once(*args: Any, **kwargs: Any) -> Any:
+        attempts.append(1)
+        if len(attempts) == 1:
+            raise OperationalError("INSERT INTO events ...", {}, _Deadlock("deadlock detected"))
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(events_route, "ingest_body", deadlocks_once)
+    assert post(client, [event(1), event(2)], writer).status_code == 204
+    assert len(attempts) == 2
+    assert sorted(e["event"]["id"] for e in listed(client, reader)) == ["ev-1", "ev-2"]
+
+
+def test_a_deadlock_that_persists_is_503(client: TestClient, writer: Headers, monkeypatch: pytest.MonkeyPatch) -> None:
+    attempts: list[int] = []
+
+    def always(*_args: Any, **_kwargs: Any) -> Any:
+        attempts.append(1)
+        raise OperationalError("INSERT INTO events ...", {}, _Deadlock("deadlock detected"))
+
+    monkeypatch.setattr(events_route, "ingest_body", always)
+    response = post(client, [event(1)], writer)
+    assert response.status_code == 503 and "retry-after" in response.headers
+    assert len(attempts) == events_route.INGEST_ATTEMPTS

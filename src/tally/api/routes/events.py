@@ -15,6 +15,7 @@ Answers (OpenMeter answers 204 for an accepted request; the 202 shape is Tally's
 
 from __future__ import annotations
 
+import random
 import time
 from collections.abc import Callable
 from datetime import datetime, timedelta
@@ -30,6 +31,7 @@ from tally.api.metrics_ingest import ingest_request_duration_seconds, ingest_req
 from tally.api.problems import PROBLEM_JSON, problem
 from tally.api.security import get_tally, require
 from tally.audit.model import Actor
+from tally.bootstrap import Tally
 from tally.errors import InvalidInput, TallyError, Unavailable
 from tally.ingest.model import StoredEvent
 from tally.ingest.service import BatchResult, ingest_body, list_events
@@ -105,13 +107,32 @@ WRITE = Depends(_writer)
 READ = Depends(_database_guard(Permission.EVENTS_READ))
 
 
-def _lost(exc: DBAPIError) -> bool:
-    """The database is down or the connection dropped (as opposed to a bug in a statement)."""
-    return isinstance(exc, OperationalError) or exc.connection_invalidated
+_ROLLED_BACK_SQLSTATES = frozenset({"40P01", "40001"})  # deadlock detected, serialization failure
+INGEST_ATTEMPTS = 3
 
 
-def _unavailable(exc: DBAPIError) -> Unavailable:
-    return Unavailable(f"database unavailable ({type(exc.orig or exc).__name__}); nothing was stored, retry")
+def _driver_error(exc: BaseException) -> BaseException:
+    return exc.orig if isinstance(exc, DBAPIError) and exc.orig is not None else exc
+
+
+def _rolled_back(exc: BaseException) -> bool:
+    """The database rolled the whole transaction back to break a deadlock or a serialization conflict."""
+    return getattr(_driver_error(exc), "sqlstate", None) in _ROLLED_BACK_SQLSTATES
+
+
+def _lost(exc: BaseException, dbapi: Any = None) -> bool:
+    """The database is down or the connection dropped (as opposed to a bug in a statement).
+
+    Errors come wrapped by SQLAlchemy, or straight from the driver where a store uses the driver's
+    cursor (the ingest hot path does): `dbapi` is the driver module, whose error classes say which.
+    """
+    if isinstance(exc, DBAPIError):
+        return isinstance(exc, OperationalError) or exc.connection_invalidated
+    return dbapi is not None and isinstance(exc, (dbapi.OperationalError, dbapi.InterfaceError))
+
+
+def _unavailable(exc: BaseException) -> Unavailable:
+    return Unavailable(f"database unavailable ({type(_driver_error(exc)).__name__}); nothing was stored, retry")
 
 
 def _media_type(header: str | None) -> str:
@@ -192,17 +213,30 @@ async def _ingest(request: Request, actor: Actor) -> Response:
     tally = get_tally(request)
     media_type = _media_type(request.headers.get("content-type"))
     body = await _read_body(request, tally.settings.request_bytes_max)
-    try:
-        # Parsing, validation and the database are blocking: off the event loop, in the threadpool.
-        result: BatchResult = await run_in_threadpool(
-            ingest_body, tally.uow_factory, body, content_type=media_type, origin="http",
-            hooks=tally.ingest_hooks, settings=tally.settings, clock=tally.clock, actor=actor)
-    except DBAPIError as exc:
-        if _lost(exc):
-            raise _unavailable(exc) from exc
-        raise
+    # Parsing, validation and the database are blocking: off the event loop, in the threadpool.
+    result = await run_in_threadpool(_ingest_committed, tally, body, media_type, actor)
     ingest_request_events.observe(result.accepted + result.duplicates + len(result.rejected))
     return batch_response(result)
+
+
+def _ingest_committed(tally: Tally, body: bytes, media_type: str, actor: Actor) -> BatchResult:
+    """`ingest_body`, retried when the database rolled the batch back to break a deadlock (two
+    producers sending overlapping batches at once): nothing of it was committed, and ingesting is
+    idempotent, so running it again is safe. A database that is down is `Unavailable` (503)."""
+    dbapi = tally.engine.dialect.loaded_dbapi
+    attempt = 1
+    while True:
+        try:
+            return ingest_body(tally.uow_factory, body, content_type=media_type, origin="http",
+                               hooks=tally.ingest_hooks, settings=tally.settings, clock=tally.clock, actor=actor)
+        except (DBAPIError, dbapi.Error) as exc:
+            if _rolled_back(exc) and attempt < INGEST_ATTEMPTS:
+                time.sleep(random.uniform(0.005, 0.05) * attempt)  # float-ok: seconds, jittered
+                attempt += 1
+                continue
+            if _lost(exc, dbapi) or _rolled_back(exc):
+                raise _unavailable(exc) from exc
+            raise
 
 
 def batch_response(result: BatchResult) -> Response:
