@@ -74,8 +74,10 @@ class Accumulator:
         self.rejects: list[MeterReject] = []
 
     def add(self, meters: Sequence[CompiledMeter], events: Iterable[StoredEvent],
-            customer_of: Callable[[str, datetime], str | None]) -> None:
-        """Fold events into the states of every meter version that covers them."""
+            customer_of: Callable[[str, datetime], str | None], *,
+            window_of: Callable[[datetime], datetime] = hour_start) -> None:
+        """Fold events into the states of every meter version that covers them (hourly windows unless
+        `window_of` says otherwise: minute queries use minute windows)."""
         by_type: dict[str, list[CompiledMeter]] = {}
         for meter in meters:
             by_type.setdefault(meter.version.definition.event_type, []).append(meter)
@@ -86,7 +88,7 @@ class Accumulator:
                 if not interested:
                     continue
                 data = loads_exact(event.data_json)
-                window = hour_start(event.event_time)
+                window = window_of(event.event_time)
                 customer: str | None = None
                 resolved = False
                 for meter in interested:

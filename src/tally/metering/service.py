@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import secrets
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from enum import StrEnum
 
@@ -120,9 +120,13 @@ def apply_meter_definitions(uow_factory: UnitOfWorkFactory, definitions: Sequenc
 def list_meters(uow: UnitOfWork, *, include_deleted: bool = False) -> tuple[MeterVersion, ...]:
     """The latest version of each meter (live ones unless `include_deleted`), by slug."""
     latest: dict[str, MeterVersion] = {}
+    created: dict[str, datetime] = {}
     for v in store.load_versions(uow.connection):
         latest[v.slug] = v
-    return tuple(v for v in latest.values() if include_deleted or v.deleted_at is None)
+        created.setdefault(v.slug, v.created_at)
+    # createdAt is the meter's (its first version's); updatedAt its latest version's.
+    return tuple(replace(v, created_at=created[v.slug]) for v in latest.values()
+                 if include_deleted or v.deleted_at is None)
 
 
 def meter_versions(uow: UnitOfWork, slug: str) -> tuple[MeterVersion, ...]:

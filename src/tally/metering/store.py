@@ -148,12 +148,16 @@ def count_rejects(connection: Connection) -> int:
     return int(connection.execute(select(func.count()).select_from(meter_rejects)).scalar_one())
 
 
-def select_states(connection: Connection, *, meter_slug: str, meter_version: int, start: datetime, end: datetime,
-                  customer_ids: Sequence[str] | None = None, subjects: Sequence[str] | None = None,
-                  ) -> dict[KeyTuple, RollupState]:
+def select_states(connection: Connection, *, meter_slug: str, meter_version: int, start: datetime | None,
+                  end: datetime | None, customer_ids: Sequence[str] | None = None,
+                  subjects: Sequence[str] | None = None) -> dict[KeyTuple, RollupState]:
     """Rollups of one meter version with `start <= window_start < end` (one indexed range query)."""
-    conditions = [meter_rollups.c.meter_slug == meter_slug, meter_rollups.c.meter_version == meter_version,
-                  meter_rollups.c.window_start >= start, meter_rollups.c.window_start < end]
+    conditions: list[ColumnElement[bool]] = [meter_rollups.c.meter_slug == meter_slug,
+                                             meter_rollups.c.meter_version == meter_version]
+    if start is not None:
+        conditions.append(meter_rollups.c.window_start >= start)
+    if end is not None:
+        conditions.append(meter_rollups.c.window_start < end)
     if customer_ids is not None:
         if len(customer_ids) == 1:
             conditions.append(meter_rollups.c.customer_id == customer_ids[0])
