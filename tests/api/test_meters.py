@@ -11,8 +11,8 @@ from decimal import Decimal
 
 import openmeter
 import pytest
-from corehttp.exceptions import ResourceNotFoundError
 import uvicorn
+from corehttp.exceptions import ResourceNotFoundError
 from fastapi.testclient import TestClient
 
 from tally.api.app import create_app
