@@ -107,7 +107,7 @@ def test_usage_invoice_payment_releases_and_credit_note_in_a_later_period(db: Te
 
 def test_periods_close_in_order_once_and_reopen_is_privileged(db: TestDatabase, clock: FixedClock) -> None:
     rater = acme()
-    clock.current = datetime(2027, 1, 2, tzinfo=UTC)
+    clock.current = datetime(2027, 2, 2, tzinfo=UTC)
     service.close_period(db.uow_factory, NOV, actor=ACTOR, clock=clock, deps=rater.deps())
     with pytest.raises(PeriodAlreadyClosed):
         service.close_period(db.uow_factory, NOV, actor=ACTOR, clock=clock, deps=rater.deps())
@@ -140,3 +140,10 @@ def test_reversal_nets_an_entry_to_zero_and_late_items_move_to_the_next_open_per
     late = service.reverse_entry(db.uow_factory, entry_id_for("usage", "acme|USD|2026-11-02"), reason="late",
                                  actor=ACTOR, clock=clock)
     assert late.entry_date == date(2026, 12, 1) and late.reference is not None and "2026-11-20" in late.reference
+
+
+def test_a_period_closes_only_after_it_ends(db: TestDatabase, clock: FixedClock) -> None:
+    from tally.ledger.errors import PeriodNotEnded
+
+    with pytest.raises(PeriodNotEnded):  # the fixture clock is 2026-11-15
+        service.close_period(db.uow_factory, NOV, actor=ACTOR, clock=clock, deps=acme().deps())

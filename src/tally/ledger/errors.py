@@ -7,7 +7,8 @@ TallyError
 │   ├── PeriodClosed           period_closed        409 / exit 4   (an entry dated in a closed period)
 │   ├── PeriodAlreadyClosed    period_already_closed
 │   ├── PeriodNotClosed        period_not_closed
-│   └── PeriodOutOfOrder       period_out_of_order  (the month before is still open)
+│   ├── PeriodOutOfOrder       period_out_of_order  (the month before is still open)
+│   └── PeriodNotEnded         period_not_ended     (a month closes after it ends)
 ├── Forbidden
 │   └── ReopenNotAllowed       reopen_not_allowed   403 / exit 5
 └── NotFound
@@ -58,6 +59,14 @@ class PeriodOutOfOrder(Conflict):
 
     def __init__(self, period: str, before: str) -> None:
         super().__init__(f"period {period} cannot close while {before} is open: periods close in order")
+
+
+class PeriodNotEnded(Conflict):
+    code = "period_not_ended"
+    title = "Period has not ended"
+
+    def __init__(self, period: str, now: str) -> None:
+        super().__init__(f"period {period} cannot close before it ends (now {now})")
 
 
 class ReopenNotAllowed(Forbidden):

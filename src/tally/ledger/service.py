@@ -25,6 +25,7 @@ from tally.ledger.errors import (
     EntryNotFound,
     PeriodAlreadyClosed,
     PeriodNotClosed,
+    PeriodNotEnded,
     PeriodOutOfOrder,
     ReopenNotAllowed,
 )
@@ -416,6 +417,8 @@ def close_period(uow_factory: UnitOfWorkFactory, period: Period, *, actor: Actor
     label = require_month(period)
     deps = deps or default_deps()
     at = clock.now()
+    if at < period.end:
+        raise PeriodNotEnded(label, at.isoformat())
     with uow_factory() as uow:
         store = LedgerStore(uow.connection)
         _require_order(store, label, period)
