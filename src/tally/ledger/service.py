@@ -228,7 +228,12 @@ def post_payments(uow: UnitOfWork, period: Period, *, at: datetime) -> int:
 
 
 def post_credit_grants(uow: UnitOfWork, period: Period, *, at: datetime) -> tuple[int, int]:
-    """Money credits granted in `period` (paid at grant) and those expiring in it (breakage)."""
+    """Money credits granted before the period end (paid at grant) and those expired by then (breakage).
+
+    Catch-up: a grant or expiry not yet posted is posted now, dated when it happened (or, if that month
+    is closed, on the first day of the next open one). Credits in units carry no money value: their use is
+    contra-revenue (see revenue/documents.py) and they have no breakage.
+    """
     from tally.contracts.model import CreditKind
     from tally.contracts.service import credit_remaining, latest_contracts
 
@@ -237,28 +242,31 @@ def post_credit_grants(uow: UnitOfWork, period: Period, *, at: datetime) -> tupl
     breakage: list[JournalEntry] = []
     for contract in sorted(latest_contracts(uow), key=lambda c: c.customer_id):
         terms = contract.terms
-        money_credits = [c for c in terms.credits if c.kind is CreditKind.MONEY]
+        money_credits = [c for c in terms.credits if c.kind is CreditKind.MONEY and c.granted_at < period.end]
         if not money_credits:
             continue
+        bought = store.posted_sources("credit_grant", [f"{contract.customer_id}|{c.credit_id}" for c in money_credits])
+        broken = store.posted_sources("breakage", [f"{contract.customer_id}|{c.credit_id}" for c in money_credits])
         for grant in money_credits:
-            if period.contains(grant.granted_at):
+            source = f"{contract.customer_id}|{grant.credit_id}"
+            if source not in bought:
                 e = credit_rules.purchase_entry(customer_id=contract.customer_id, credit_id=grant.credit_id,
                                                 amount=Money(grant.amount, terms.currency),
                                                 paid_on=grant.granted_at.date())
                 if e is not None:
                     purchases.append(e)
-            if grant.expires_at is not None and period.contains(grant.expires_at):
+            if grant.expires_at is not None and grant.expires_at < period.end and source not in broken:
                 left = credit_remaining(uow, customer_id=contract.customer_id, credits=[grant],
-                                        before=grant.expires_at)[grant.credit_id]
+                                        before=None)[grant.credit_id]
                 if left > 0:
                     e = credit_rules.breakage_entry(customer_id=contract.customer_id, credit_id=grant.credit_id,
                                                     remaining=Money(left, terms.currency),
                                                     expired_on=grant.expires_at.date())
                     if e is not None:
                         breakage.append(e)
-    bought = store.add([_dated(store, e) for e in purchases], posted_at=at)
-    broken = store.add([_dated(store, e) for e in breakage], posted_at=at)
-    return len(bought), len(broken)
+    written_purchases = store.add([_dated(store, e) for e in purchases], posted_at=at)
+    written_breakage = store.add([_dated(store, e) for e in breakage], posted_at=at)
+    return len(written_purchases), len(written_breakage)
 
 
 def release_schedules(uow: UnitOfWork, period: Period, *, at: datetime) -> int:

@@ -7,7 +7,8 @@ Rules (amounts signed: a credit note posts the mirror image of an invoice, in th
 - discounts: allocated to the lines they apply to (same product, else same product line, else all),
   pro rata by amount with `allocate`; on a fee they reduce its schedule, otherwise contra-revenue;
 - commitment true-ups: revenue, allocated to the usage lines of the same product (line) pro rata;
-- prepaid credit applied: the credit liability pays that part of the receivable;
+- prepaid money credit applied: the credit liability pays that part of the receivable; prepaid units
+  of a product (no money was recorded for them) are contra-revenue of that product;
 - tax: tax payable. Never reads the clock or the database.
 """
 
@@ -113,6 +114,11 @@ def post_document(doc: IssuedDocument, *, entry_date: date,
                     out.append(dr(discount_account(target.revenue_category), -share, customer_id=who,
                                   document=number, product_code=target.product_code,
                                   memo=f"discount on line {target.line_no}"))
+        elif ln.kind is LineKind.CREDIT_APPLIED and ln.product_code is not None:
+            # prepaid units of one product: no money value was ever received for them, so their use
+            # reduces that product's revenue (contra-revenue) rather than a liability
+            out.append(dr(discount_account(ln.revenue_category), -ln.amount, customer_id=who, document=number,
+                          product_code=ln.product_code, memo="prepaid units applied"))
         elif ln.kind is LineKind.CREDIT_APPLIED:
             out.append(dr(PREPAID, -ln.amount, customer_id=who, document=number, memo="prepaid credit applied"))
     for target, share in extra_usage_revenue:
