@@ -81,5 +81,8 @@ class CallableMeterCatalog:
 
 
 def default_meter_catalog() -> MeterCatalog:
-    """The meter hook bootstrap hands to `apply_catalog` (the lead points this at metering)."""
-    return UnwiredMeterCatalog()
+    """The meter hook `apply_catalog` uses: metering's parser, versioning apply and stored slugs."""
+    from tally.metering.definitions import parse_meters
+    from tally.metering.service import apply_meters, stored_slugs
+
+    return CallableMeterCatalog(parse_meters=parse_meters, apply_meters=apply_meters, stored_slugs=stored_slugs)

@@ -1,0 +1,239 @@
+"""The pure core of metering: events → per-hour rollup states, merging states, final quantities.
+
+Never reads the clock or storage. Arithmetic runs in `EXACT` (a Decimal context that traps any
+rounding), so a sum is exact or the operation fails loudly; AVG divides in `AVG_CONTEXT`, named.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from decimal import ROUND_HALF_EVEN, Context, Decimal, Inexact, InvalidOperation, Overflow, localcontext
+from typing import Any
+
+from tally.audit.canonical import canonical_json
+from tally.ingest.jsonexact import dumps_exact, loads_exact
+from tally.ingest.model import StoredEvent
+from tally.metering.model import (
+    NUMERIC_AGGREGATIONS,
+    Aggregation,
+    MeterReject,
+    MeterVersion,
+    RollupKey,
+    RollupState,
+)
+from tally.metering.paths import extract, is_missing, number_of, parse_path, text_of
+
+EXACT = Context(prec=400, rounding=ROUND_HALF_EVEN, traps=[Inexact, InvalidOperation, Overflow])
+AVG_CONTEXT = Context(prec=34, rounding=ROUND_HALF_EVEN)  # AVG is a quotient: 34 significant digits
+ZERO = Decimal(0)
+HOUR = timedelta(hours=1)
+
+# A key as a plain tuple on the hot path: (slug, version, customer_id, subject, window_start, group_key).
+KeyTuple = tuple[str, int, str, str, datetime, str]
+
+
+def hour_start(at: datetime) -> datetime:
+    return at.replace(minute=0, second=0, microsecond=0)
+
+
+@dataclass(frozen=True, slots=True)
+class CompiledMeter:
+    """A meter version with its JSONPaths split once, for the per-event loop."""
+
+    version: MeterVersion
+    value_path: tuple[str, ...] | None
+    group_paths: tuple[tuple[str, tuple[str, ...]], ...]
+    filters: tuple[tuple[tuple[str, ...], str], ...]
+
+    @classmethod
+    def of(cls, version: MeterVersion) -> CompiledMeter:
+        d = version.definition
+        return cls(version=version,
+                   value_path=parse_path(d.value_property) if d.value_property else None,
+                   group_paths=tuple((name, parse_path(path)) for name, path in d.group_by),
+                   filters=tuple((parse_path(field), expected) for field, expected in d.filter))
+
+
+def group_key_of(groups: Mapping[str, str | None]) -> str:
+    """Canonical JSON of the group values: sorted keys, values as text or null."""
+    return canonical_json(dict(groups))
+
+
+class Accumulator:
+    """Mutable per-call accumulation of states; lives only inside one function call (or one batch)."""
+
+    __slots__ = ("distinct", "rejects", "states")
+
+    def __init__(self) -> None:
+        # key → [count, sum, min, max, latest, latest_time, latest_seq]
+        self.states: dict[KeyTuple, list[Any]] = {}
+        self.distinct: dict[KeyTuple, set[str]] = {}
+        self.rejects: list[MeterReject] = []
+
+    def add(self, meters: Sequence[CompiledMeter], events: Iterable[StoredEvent],
+            customer_of: Callable[[str, datetime], str | None], *,
+            window_of: Callable[[datetime], datetime] = hour_start) -> None:
+        """Fold events into the states of every meter version that covers them (hourly windows unless
+        `window_of` says otherwise: minute queries use minute windows)."""
+        by_type: dict[str, list[CompiledMeter]] = {}
+        for meter in meters:
+            by_type.setdefault(meter.version.definition.event_type, []).append(meter)
+        states, distinct = self.states, self.distinct
+        with localcontext(EXACT):
+            for event in events:
+                interested = by_type.get(event.event_type)
+                if not interested:
+                    continue
+                data = loads_exact(event.data_json)
+                window = window_of(event.event_time)
+                customer: str | None = None
+                resolved = False
+                for meter in interested:
+                    if not meter.version.covers(event.event_time):
+                        continue
+                    if meter.filters and not all(text_of(extract(data, path)) == expected
+                                                 for path, expected in meter.filters):
+                        continue
+                    aggregation = meter.version.definition.aggregation
+                    number: Decimal | None = None
+                    token: str | None = None
+                    if meter.value_path is not None:
+                        raw = extract(data, meter.value_path)
+                        if aggregation is Aggregation.UNIQUE_COUNT:
+                            token = _distinct_token(raw)
+                            if token is None:
+                                self._reject(event, meter, "value is missing" if is_missing(raw) or raw is None
+                                             else f"value is not a scalar: {type(raw).__name__}")
+                                continue
+                        else:
+                            parsed = number_of(raw)
+                            if isinstance(parsed, str):
+                                self._reject(event, meter, f"{meter.version.definition.value_property}: {parsed}")
+                                continue
+                            number = parsed
+                    if not resolved:
+                        customer = customer_of(event.subject, event.event_time)
+                        resolved = True
+                    groups = {name: text_of(extract(data, path)) for name, path in meter.group_paths}
+                    key: KeyTuple = (meter.version.slug, meter.version.version, customer or "", event.subject,
+                                     window, group_key_of(groups) if groups else "{}")
+                    state = states.get(key)
+                    if state is None:
+                        state = states[key] = [0, ZERO, None, None, None, None, None]
+                    state[0] += 1
+                    if number is not None and aggregation in NUMERIC_AGGREGATIONS:
+                        state[1] += number
+                        low, high = state[2], state[3]
+                        if low is None or number < low or (number == low and str(number) < str(low)):
+                            state[2] = number
+                        if high is None or number > high or (number == high and str(number) < str(high)):
+                            state[3] = number
+                        if state[5] is None or (event.event_time, event.seq) > (state[5], state[6]):
+                            state[4], state[5], state[6] = number, event.event_time, event.seq
+                    if token is not None:
+                        distinct.setdefault(key, set()).add(token)
+
+    def _reject(self, event: StoredEvent, meter: CompiledMeter, reason: str) -> None:
+        self.rejects.append(MeterReject(event_seq=event.seq, meter_slug=meter.version.slug,
+                                        meter_version=meter.version.version, reason=reason))
+
+    def frozen(self) -> dict[KeyTuple, RollupState]:
+        return {k: state_of(v) for k, v in self.states.items()}
+
+
+def state_of(v: Sequence[Any]) -> RollupState:
+    return RollupState(count=v[0], sum=v[1], min=v[2], max=v[3], latest=v[4], latest_time=v[5], latest_seq=v[6])
+
+
+def _distinct_token(raw: Any) -> str | None:
+    """UNIQUE_COUNT values: any scalar, compared by its exact JSON text (1 and "1" differ)."""
+    if is_missing(raw) or raw is None or isinstance(raw, dict | list):
+        return None
+    return dumps_exact(raw)
+
+
+def merge(a: RollupState, b: RollupState) -> RollupState:
+    """Combine two states of the same key: associative, commutative, empty state is the identity."""
+    with localcontext(EXACT):
+        latest_a = (a.latest_time, a.latest_seq) if a.latest_time is not None else None
+        latest_b = (b.latest_time, b.latest_seq) if b.latest_time is not None else None
+        take_b = latest_b is not None and (latest_a is None or latest_b > latest_a)
+        return RollupState(
+            count=a.count + b.count,
+            sum=a.sum + b.sum,
+            min=_pick(a.min, b.min, lower=True),
+            max=_pick(a.max, b.max, lower=False),
+            latest=b.latest if take_b else a.latest,
+            latest_time=b.latest_time if take_b else a.latest_time,
+            latest_seq=b.latest_seq if take_b else a.latest_seq,
+        )
+
+
+def _pick(a: Decimal | None, b: Decimal | None, *, lower: bool) -> Decimal | None:
+    """min or max; equal values of different spelling (1.0 vs 1) resolve to the lexicographically smaller text, so the
+    result never depends on arrival order."""
+    if a is None:
+        return b
+    if b is None:
+        return a
+    if a == b:
+        return a if str(a) <= str(b) else b
+    return (a if a < b else b) if lower else (a if a > b else b)
+
+
+def quantity(aggregation: Aggregation, states: Iterable[RollupState], distinct: Iterable[str] = ()) -> Decimal:
+    """The meter's value over some states. With no events every aggregation gives 0 (billing's rule)."""
+    total = RollupState()
+    for state in states:
+        total = merge(total, state)
+    if aggregation is Aggregation.SUM:
+        return total.sum
+    if aggregation is Aggregation.COUNT:
+        return Decimal(total.count)
+    if aggregation is Aggregation.UNIQUE_COUNT:
+        return Decimal(len(set(distinct)))
+    if aggregation is Aggregation.MIN:
+        return total.min if total.min is not None else ZERO
+    if aggregation is Aggregation.MAX:
+        return total.max if total.max is not None else ZERO
+    if aggregation is Aggregation.AVG:
+        return AVG_CONTEXT.divide(total.sum, Decimal(total.count)) if total.count else ZERO
+    if aggregation is Aggregation.LATEST:
+        return total.latest if total.latest is not None else ZERO
+    raise ValueError(f"unknown aggregation {aggregation!r}")  # pragma: no cover - enum is closed
+
+
+def key_of(t: KeyTuple) -> RollupKey:
+    return RollupKey(meter_slug=t[0], meter_version=t[1], customer_id=t[2], subject=t[3], window_start=t[4],
+                     group_key=t[5])
+
+
+def key_hash(t: KeyTuple) -> str:
+    """The stored unique id of a rollup key (32 hex chars): one indexed column to look keys up by."""
+    text = f"{t[0]}\x1f{t[1]}\x1f{t[2]}\x1f{t[3]}\x1f{t[4].isoformat()}\x1f{t[5]}"
+    return hashlib.blake2b(text.encode(), digest_size=16).hexdigest()
+
+
+def states_digest(states: Mapping[KeyTuple, RollupState], distinct: Mapping[KeyTuple, Iterable[str]]) -> str:
+    """SHA-256 over the canonical states used, in key order (distinct values sorted)."""
+    items = []
+    for key in sorted(states, key=lambda k: (k[2], k[3], k[4], k[5])):
+        s = states[key]
+        if s.count == 0:
+            continue
+        items.append([key[0], key[1], key[2], key[3], key[4].isoformat(), key[5], s.count, _t(s.sum), _t(s.min),
+                      _t(s.max), _t(s.latest), s.latest_time.isoformat() if s.latest_time else None, s.latest_seq,
+                      sorted(distinct.get(key, ()))])
+    return hashlib.sha256(canonical_json(items).encode()).hexdigest()
+
+
+def _t(value: Decimal | None) -> str | None:
+    return None if value is None else format(value, "f")
+
+
+def decode_groups(group_key: str) -> dict[str, str | None]:
+    parsed = loads_exact(group_key)
+    return {str(k): (None if v is None else str(v)) for k, v in parsed.items()}

@@ -1,0 +1,76 @@
+"""Ratable recognition: a fee is earned day by day over its service period (ASC 606 over time).
+
+Each UTC day that overlaps the service period gets a share weighted by the seconds it covers; the
+shares are split with `tally.money.allocate`, so they sum exactly to the fee. Never reads the clock.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import UTC, date, datetime, timedelta
+from decimal import Decimal
+
+from tally.ledger.model import DEFERRED, JournalEntry, cr, dr, make_entry, revenue_account
+from tally.money import Money, Rounding, allocate
+from tally.revenue.model import Schedule
+
+ROUNDING = Rounding.HALF_EVEN
+
+
+def _day_start(day: date) -> datetime:
+    return datetime(day.year, day.month, day.day, tzinfo=UTC)
+
+
+def daily_shares(schedule: Schedule) -> tuple[tuple[date, Money], ...]:
+    """(day, share) for every UTC day the service period touches; shares sum to the amount."""
+    service = schedule.service_period
+    days: list[date] = []
+    weights: list[Decimal] = []
+    day = service.start.date()
+    while _day_start(day) < service.end:
+        start = max(_day_start(day), service.start)
+        end = min(_day_start(day + timedelta(days=1)), service.end)
+        if end > start:
+            days.append(day)
+            weights.append(Decimal(int((end - start).total_seconds())))
+        day += timedelta(days=1)
+    shares = allocate(schedule.amount, weights, rounding=ROUNDING)
+    return tuple(zip(days, shares, strict=True))
+
+
+def due_through(schedule: Schedule, before: date) -> Money:
+    """What has been earned for days strictly before `before`."""
+    total = Money.zero(schedule.amount.currency)
+    for day, share in daily_shares(schedule):
+        if day < before:
+            total = total + share
+    return total
+
+
+def release_entry(schedule: Schedule, *, period_label: str, before: date, released: Money,
+                  entry_date: date) -> tuple[JournalEntry | None, Money]:
+    """Release what is due for days before `before` and not yet released (catch-up included).
+
+    Debit deferred revenue, credit the product line's revenue (both signed: negative schedules reverse).
+    """
+    amount = due_through(schedule, before) - released
+    who, doc, product = schedule.customer_id, schedule.document_number, schedule.product_code
+    entry = make_entry(
+        source_kind="release", source_id=f"{schedule.schedule_id}@{period_label}", entry_date=entry_date,
+        memo=f"ratable release {schedule.document_number} line {schedule.line_no} through {before.isoformat()}",
+        lines=(dr(DEFERRED, amount, ref=schedule.schedule_id, customer_id=who, document=doc, product_code=product),
+               cr(revenue_account(schedule.revenue_category), amount, customer_id=who, document=doc,
+                  product_code=product)))
+    return entry, amount
+
+
+def by_month_after(schedules: Sequence[Schedule], after: date) -> dict[tuple[str, str], Money]:
+    """Future recognition: what each schedule still releases on days from `after`, by (month, currency)."""
+    out: dict[tuple[str, str], Money] = {}
+    for schedule in schedules:
+        for day, share in daily_shares(schedule):
+            if day < after:
+                continue
+            key = (f"{day.year:04d}-{day.month:02d}", share.currency.code)
+            out[key] = out.get(key, Money.zero(share.currency)) + share
+    return dict(sorted(out.items()))
