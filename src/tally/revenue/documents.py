@@ -87,7 +87,8 @@ def post_document(doc: IssuedDocument, *, entry_date: date,
         if ln.kind not in (*_BASE_KINDS, LineKind.DISCOUNT, LineKind.CREDIT_APPLIED):
             raise InvariantViolation(f"{number} line {ln.line_no}: no revenue rule for line kind {ln.kind}")
     usage = [ln for ln in lines if ln.kind is LineKind.USAGE]
-    base = [ln for ln in lines if ln.kind in _BASE_KINDS]
+    # rating applies discounts to usage and fees, before any commitment true-up
+    discountable = [ln for ln in lines if ln.kind in (LineKind.USAGE, LineKind.RECURRING_FEE)]
     out: list[JournalLine | None] = [
         dr(AR, doc.total * sign, customer_id=who, document=number, memo=f"{doc.kind.value} {number}"),
         cr(TAX, doc.tax_total * sign, customer_id=who, document=number, memo="tax"),
@@ -103,7 +104,7 @@ def post_document(doc: IssuedDocument, *, entry_date: date,
                 out.append(cr(revenue_account(ln.revenue_category), ln.amount, customer_id=who, document=number,
                               product_code=ln.product_code, memo="commitment true-up"))
         elif ln.kind is LineKind.DISCOUNT:
-            targets = _targets(ln, base)
+            targets = _targets(ln, discountable)
             if not targets:
                 out.append(dr(discount_account(ln.revenue_category), -ln.amount, customer_id=who, document=number,
                               product_code=ln.product_code, memo="discount"))
