@@ -72,8 +72,7 @@ def test_usage_invoice_payment_releases_and_credit_note_in_a_later_period(db: Te
     assert rows(db, "invoice", invoice.invoice_id) == [
         ("accounts_receivable", "89.25", "0.00"),      # the invoice total
         ("tax_payable", "0.00", "14.25"),
-        ("discounts:compute", "0.38", "0.00"),         # −1.40 spread over usage 14.00 and true-up 37.40
-        ("discounts:compute", "1.02", "0.00"),
+        ("discounts:compute", "1.40", "0.00"),         # 10 % off the usage line it applies to
         ("revenue:compute", "0.00", "37.40"),          # true-up allocated to the usage line
         ("unbilled_receivables", "0.00", "14.00"),     # recognised usage reclassified to receivables
         ("deferred_revenue", "0.00", "20.00"),         # platform fee for December, in advance
@@ -89,6 +88,7 @@ def test_usage_invoice_payment_releases_and_credit_note_in_a_later_period(db: Te
                                             ("revenue:support", "0.00", "5.00")]
     tb = dec.trial_balance
     assert tb.balance("accounts_receivable", "USD") == 0 and tb.balance("unbilled_receivables", "USD") == 0
+    assert tb.balance("revenue:compute", "USD") == D("-51.40") and tb.balance("discounts:compute", "USD") == D("1.40")
     assert tb.balance("deferred_revenue", "USD") == 0 and tb.balance("cash", "USD") == D("89.25")
 
     # January: a credit note for 4.00 of usage reverses revenue in January, not November
