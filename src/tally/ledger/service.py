@@ -272,6 +272,8 @@ def post_documents(uow: UnitOfWork, period: Period, *, at: datetime) -> int:
             continue
         unbilled = _unbilled_balances(store, doc) if doc.kind is DocumentKind.INVOICE else {}
         entry, new_schedules = document_rules.post_document(doc, entry_date=doc.issued_at.date(), unbilled=unbilled)
+        if entry is None:  # every amount zero: nothing to book
+            continue
         written = store.add([_dated(store, entry)], posted_at=at)
         if written:
             schedules.add(new_schedules, created_on=written[0].entry_date)

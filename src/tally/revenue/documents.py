@@ -65,11 +65,11 @@ def _spread(amount: Money, targets: Sequence[IssuedDocumentLine]) -> list[tuple[
 
 
 def post_document(doc: IssuedDocument, *, entry_date: date,
-                  unbilled: Mapping[str, Money]) -> tuple[JournalEntry, tuple[Schedule, ...]]:
+                  unbilled: Mapping[str, Money]) -> tuple[JournalEntry | None, tuple[Schedule, ...]]:
     """The journal entry of one issued document and the revenue schedules of its fee lines.
 
     `unbilled`: the customer-month's unbilled receivable per product line (revenue category) at issue;
-    pass `{}` for credit notes (they reverse revenue directly).
+    pass `{}` for credit notes (they reverse revenue directly). None when every amount is zero.
     """
     sign = Decimal(1) if doc.kind is DocumentKind.INVOICE else Decimal(-1)
     cur = doc.currency
@@ -162,6 +162,4 @@ def post_document(doc: IssuedDocument, *, entry_date: date,
                       ref=schedule.schedule_id, memo=f"deferred fee, line {ln.line_no}"))
     entry = make_entry(source_kind=doc.kind.value, source_id=doc.document_id, entry_date=entry_date,
                        memo=f"{doc.kind.value.replace('_', ' ')} {number} issued", lines=out)
-    if entry is None:
-        raise InvariantViolation(f"{number}: a document with nothing to post")
     return entry, tuple(schedules)
