@@ -80,12 +80,15 @@ def test_usage_invoice_payment_releases_and_credit_note_in_a_later_period(db: Te
     ]
     assert rows(db, "payment", invoice.invoice_id) == [("cash", "89.25", "0.00"),
                                                        ("accounts_receivable", "0.00", "89.25")]
-    platform = f"sch_{invoice.invoice_id}_2@2026-12"
-    support = f"sch_{invoice.invoice_id}_3@2026-12"
-    assert rows(db, "release", platform) == [("deferred_revenue", "20.00", "0.00"),
-                                             ("revenue:subscription", "0.00", "20.00")]
-    assert rows(db, "release", support) == [("deferred_revenue", "5.00", "0.00"),  # November, caught up
-                                            ("revenue:support", "0.00", "5.00")]
+    # the December platform fee is released a day at a time: 20.00 / 31 = 16 days of 0.65, 15 of 0.64
+    platform = f"sch_{invoice.invoice_id}_2"
+    assert rows(db, "release", f"{platform}@2026-12-01") == [("deferred_revenue", "0.65", "0.00"),
+                                                             ("revenue:subscription", "0.00", "0.65")]
+    assert rows(db, "release", f"{platform}@2026-12-31") == [("deferred_revenue", "0.64", "0.00"),
+                                                             ("revenue:subscription", "0.00", "0.64")]
+    support = f"sch_{invoice.invoice_id}_3@catch-up@2026-12-01"  # November's support, billed in arrears
+    assert rows(db, "release", support) == [("deferred_revenue", "5.00", "0.00"), ("revenue:support", "0.00", "5.00")]
+    assert dec.counts.releases == 32
     tb = dec.trial_balance
     assert tb.balance("accounts_receivable", "USD") == 0 and tb.balance("unbilled_receivables", "USD") == 0
     assert tb.balance("revenue:compute", "USD") == D("-51.40") and tb.balance("discounts:compute", "USD") == D("1.40")

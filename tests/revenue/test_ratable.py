@@ -29,14 +29,14 @@ def test_worked_example_annual_subscription_invoiced_up_front() -> None:
     # 120,000 cents over 365 days = 328.77 a day: 280 days of 3.29 then 85 of 3.28 (largest remainder)
     assert len(shares) == 365 and shares[0][1] == usd("3.29") and shares[280] == (date(2027, 8, 22), usd("3.28"))
     assert sum((s for _, s in shares), usd("0")) == usd("1200.00")
-    release, amount = ratable.release_entry(schedule, period_label="2026-11", before=date(2026, 12, 1),
-                                            released=usd("0"), entry_date=date(2026, 11, 30))
-    assert amount == usd("52.64")  # 16 days × 3.29
-    assert view(release) == [("deferred_revenue", "52.64", "0.00"), ("revenue:platform", "0.00", "52.64")]
-    december, amount = ratable.release_entry(schedule, period_label="2026-12", before=date(2027, 1, 1),
-                                             released=usd("52.64"), entry_date=date(2026, 12, 31))
-    assert amount == usd("101.99")  # 31 × 3.29
-    assert view(december) == [("deferred_revenue", "101.99", "0.00"), ("revenue:platform", "0.00", "101.99")]
+    november, amount = ratable.release_entries(schedule, period_start=date(2026, 11, 1), before=date(2026, 12, 1),
+                                               released=usd("0"))
+    assert amount == usd("52.64") and len(november) == 16  # 16 days × 3.29, one entry a day
+    assert november[0].entry_date == date(2026, 11, 15)
+    assert view(november[0]) == [("deferred_revenue", "3.29", "0.00"), ("revenue:platform", "0.00", "3.29")]
+    december, amount = ratable.release_entries(schedule, period_start=date(2026, 12, 1), before=date(2027, 1, 1),
+                                               released=usd("52.64"))
+    assert amount == usd("101.99") and len(december) == 31  # 31 × 3.29
     waterfall = ratable.by_month_after(schedules, date(2027, 1, 1))
     assert waterfall[("2027-02", "USD")] == usd("92.12") and waterfall[("2027-08", "USD")] == usd("101.89")
     assert sum(waterfall.values(), usd("0")) == usd("1200.00") - usd("52.64") - usd("101.99")
@@ -47,9 +47,11 @@ def test_catch_up_releases_past_days_in_the_period_it_runs() -> None:
     schedule = Schedule(schedule_id="s", document_id="d", document_number="N", line_no=3, customer_id="acme",
                         product_code="support", revenue_category="support", service_period=Period.month("2026-11"),
                         amount=usd("5.00"))
-    entry, amount = ratable.release_entry(schedule, period_label="2026-12", before=date(2027, 1, 1),
-                                          released=usd("0"), entry_date=date(2026, 12, 31))
-    assert amount == usd("5.00") and view(entry)[0] == ("deferred_revenue", "5.00", "0.00")
+    (entry,), amount = ratable.release_entries(schedule, period_start=date(2026, 12, 1), before=date(2027, 1, 1),
+                                               released=usd("0"))
+    assert amount == usd("5.00") and view(entry) == [("deferred_revenue", "5.00", "0.00"),
+                                                     ("revenue:support", "0.00", "5.00")]
+    assert entry.entry_date == date(2026, 12, 1) and "catch-up" in entry.source_id
 
 
 @given(st.integers(min_value=1, max_value=10_000_000), st.integers(min_value=1, max_value=400),

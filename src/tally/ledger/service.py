@@ -101,10 +101,6 @@ def _days(period: Period) -> list[date]:
     return out
 
 
-def _last_day(period: Period) -> date:
-    return (period.end - timedelta(microseconds=1)).date()
-
-
 def require_month(period: Period) -> str:
     label = period.label
     if len(label) != 7:
@@ -335,7 +331,7 @@ def post_credit_grants(uow: UnitOfWork, period: Period, *, at: datetime) -> tupl
 
 
 def release_schedules(uow: UnitOfWork, period: Period, *, at: datetime) -> int:
-    """Release every schedule's days before the period end that are not yet released (catch-up too)."""
+    """Release each schedule's days in the period, one entry a day, plus earlier days not yet released."""
     label = require_month(period)
     store = LedgerStore(uow.connection)
     schedules = ScheduleStore(uow.connection)
@@ -343,21 +339,19 @@ def release_schedules(uow: UnitOfWork, period: Period, *, at: datetime) -> int:
     released = schedules.released()
     end = period.end.date()
     entries: list[JournalEntry] = []
-    records: list[tuple[str, Money, str | None]] = []
+    records: list[tuple[str, Money]] = []
     for schedule in schedules.all(created_before=end):
         if schedule.schedule_id in already:
             continue
         done = Money.from_minor_units(released.get(schedule.schedule_id, 0), schedule.amount.currency)
-        entry, amount = ratable.release_entry(schedule, period_label=label, before=end, released=done,
-                                              entry_date=_last_day(period))
-        if entry is None:
-            continue
-        entries.append(entry)
-        records.append((schedule.schedule_id, amount, entry.entry_id))
+        made, amount = ratable.release_entries(schedule, period_start=period.start.date(), before=end, released=done)
+        entries.extend(made)
+        if made:
+            records.append((schedule.schedule_id, amount))
     store.add(entries, posted_at=at)
-    for schedule_id, amount, entry_id in records:
+    for schedule_id, amount in records:
         schedules.record_release(schedule_id=schedule_id, period_label=label, through_on=end, amount=amount,
-                                 entry_id=entry_id)
+                                 entry_id=None)
     return len(entries)
 
 
