@@ -116,6 +116,8 @@ def test_periods_close_in_order_once_and_reopen_is_privileged(db: TestDatabase, 
         service.close_period(db.uow_factory, NOV, actor=ACTOR, clock=clock, deps=rater.deps())
     with pytest.raises(PeriodOutOfOrder):
         service.close_period(db.uow_factory, JAN, actor=ACTOR, clock=clock, deps=rater.deps())
+    with pytest.raises(PeriodOutOfOrder, match="2026-11 is already closed"):  # never an earlier month later
+        service.close_period(db.uow_factory, Period.month("2026-10"), actor=ACTOR, clock=clock, deps=rater.deps())
     viewer = Actor(kind=ActorKind.API_KEY, name="k", role="viewer")
     with pytest.raises(ReopenNotAllowed):
         service.reopen_period(db.uow_factory, NOV, reason="late usage", actor=viewer, clock=clock)

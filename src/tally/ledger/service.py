@@ -474,6 +474,9 @@ def _require_order(store: LedgerStore, label: str, period: Period) -> None:
     previous = month_label(period.start.date() - timedelta(days=1))
     if any(c < label for c in closed) and previous not in closed:
         raise PeriodOutOfOrder(label, previous)
+    later = sorted(c for c in closed if c > label)
+    if row is None and later:  # its usage would be recognised after later months billed it
+        raise PeriodOutOfOrder(label, f"{later[0]} is already closed and {label}")
 
 
 def close_period(uow_factory: UnitOfWorkFactory, period: Period, *, actor: Actor, clock: Clock,
