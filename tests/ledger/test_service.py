@@ -152,3 +152,16 @@ def test_a_period_closes_only_after_it_ends(db: TestDatabase, clock: FixedClock)
 
     with pytest.raises(PeriodNotEnded):  # the fixture clock is 2026-11-15
         service.close_period(db.uow_factory, NOV, actor=ACTOR, clock=clock, deps=acme().deps())
+
+
+def test_reconcile_names_the_difference_when_usage_arrives_after_the_close(db: TestDatabase,
+                                                                          clock: FixedClock) -> None:
+    rater = acme()
+    clock.current = datetime(2026, 12, 1, 0, 5, tzinfo=UTC)
+    service.close_period(db.uow_factory, NOV, actor=ACTOR, clock=clock, deps=rater.deps())
+    rater.daily["acme"][date(2026, 11, 20)] = D(10)  # late usage: 10 h more at 0.08
+    checks = {c.name: c for c in service.reconcile(db.uow_factory, NOV, deps=rater.deps(), clock=clock)}
+    usage = checks["recognised usage revenue = rated usage"]
+    assert not usage.passed
+    assert usage.detail == "USD expected 14.80 actual 14.00 difference -0.80"
+    assert checks["trial balance balances per currency"].passed
