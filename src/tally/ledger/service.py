@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 from typing import Protocol
@@ -17,9 +17,18 @@ from typing import Protocol
 from sqlalchemy import select
 
 from tally.audit.model import Actor
+from tally.catalog.service import catalog_view
 from tally.clock import Clock
-from tally.errors import NotFound
+from tally.contracts.model import CreditKind
+from tally.contracts.service import (
+    billable_customers,
+    contract_in_force,
+    credit_remaining,
+    latest_contracts,
+)
+from tally.errors import InvalidInput, NotFound
 from tally.invoicing.model import DocumentKind, IssuedDocument
+from tally.invoicing.service import issued_documents
 from tally.ledger import model
 from tally.ledger.errors import (
     EntryNotFound,
@@ -42,7 +51,9 @@ from tally.ledger.model import (
 from tally.ledger.store import LedgerStore, PeriodRow, month_label
 from tally.money import Money, currency
 from tally.period import Period
+from tally.rating.engine import rate, usage_requests
 from tally.rating.model import LineKind, RatingResult
+from tally.rating.service import rate_customer
 from tally.rating.usage_source import UsageSource, default_usage_source
 from tally.revenue import credits as credit_rules
 from tally.revenue import documents as document_rules
@@ -81,8 +92,6 @@ class RecognitionDeps:
 
 def default_deps() -> RecognitionDeps:
     """Rating with metering's usage, contracts' billable customers."""
-    from tally.contracts.service import billable_customers
-    from tally.rating.service import rate_customer
 
     def rater(uow: UnitOfWork, *, customer_id: str, period: Period, as_of: datetime) -> RatingResult:
         return rate_customer(uow, customer_id=customer_id, period=period, as_of=as_of)
@@ -104,8 +113,6 @@ def _days(period: Period) -> list[date]:
 def require_month(period: Period) -> str:
     label = period.label
     if len(label) != 7:
-        from tally.errors import InvalidInput
-
         raise InvalidInput("period", f"ledger periods are calendar months, got {label}")
     return label
 
@@ -131,15 +138,10 @@ class _MonthToDate:
     """
 
     def __init__(self, uow: UnitOfWork, *, period: Period, as_of: datetime, usage: UsageSource) -> None:
-        from tally.catalog.service import catalog_view
-
         self.uow, self.period, self.as_of, self.usage = uow, period, as_of, usage
         self.catalog = catalog_view(uow, as_of=as_of)
 
     def series(self, customer_id: str, days: Sequence[date]) -> list[tuple[date, usage_rules.Cumulative]]:
-        from tally.contracts.service import contract_in_force, credit_remaining
-        from tally.rating.engine import rate, usage_requests
-
         contract = contract_in_force(self.uow, customer_id=customer_id, period=self.period, as_of=self.as_of)
         terms = contract.terms
         plans = {sub.plan_code: plan for sub in terms.subscriptions
@@ -247,8 +249,6 @@ def _dated(store: LedgerStore, entry: JournalEntry) -> JournalEntry:
     day = store.open_date(entry.entry_date)
     if day == entry.entry_date:
         return entry
-    from dataclasses import replace
-
     return replace(entry, entry_date=day,
                    reference=f"late: dated {entry.entry_date.isoformat()} in closed period "
                              f"{month_label(entry.entry_date)}")
@@ -256,8 +256,6 @@ def _dated(store: LedgerStore, entry: JournalEntry) -> JournalEntry:
 
 def post_documents(uow: UnitOfWork, period: Period, *, at: datetime) -> int:
     """Post every invoice and credit note issued in `period` (each exactly once). Never commits."""
-    from tally.invoicing.service import issued_documents
-
     store = LedgerStore(uow.connection)
     schedules = ScheduleStore(uow.connection)
     docs = issued_documents(uow, issued_in=period)
@@ -295,9 +293,6 @@ def post_credit_grants(uow: UnitOfWork, period: Period, *, at: datetime) -> tupl
     is closed, on the first day of the next open one). Credits in units carry no money value: their use is
     contra-revenue (see revenue/documents.py) and they have no breakage.
     """
-    from tally.contracts.model import CreditKind
-    from tally.contracts.service import credit_remaining, latest_contracts
-
     store = LedgerStore(uow.connection)
     purchases: list[JournalEntry] = []
     breakage: list[JournalEntry] = []
@@ -418,8 +413,6 @@ def rollforward_in(uow: UnitOfWork, period: Period) -> tuple[RollForwardRow, ...
 def reconcile_in(uow: UnitOfWork, period: Period, *, rated_usage: dict[str, Money],
                  trial: TrialBalance | None = None) -> tuple[ReconciliationCheck, ...]:
     """The books against billing: each check names what it compares and the difference."""
-    from tally.invoicing.service import issued_documents
-
     store = LedgerStore(uow.connection)
     start, end = period.start.date(), period.end.date()
     trial = trial or trial_balance_in(uow, before=end)
@@ -519,8 +512,6 @@ def reopen_period(uow_factory: UnitOfWorkFactory, period: Period, *, reason: str
     if actor.role not in REOPEN_ROLES:
         raise ReopenNotAllowed(label, actor.role)
     if not reason.strip():
-        from tally.errors import InvalidInput
-
         raise InvalidInput("reason", f"reopening {label} needs a reason")
     at = clock.now()
     with uow_factory() as uow:
