@@ -14,7 +14,7 @@ from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 from typing import Protocol
 
-from sqlalchemy import select
+from sqlalchemy import select, text
 
 from tally.audit.model import Actor
 from tally.catalog.service import catalog_view
@@ -64,6 +64,7 @@ from tally.store.schema.invoicing import invoices
 from tally.store.uow import UnitOfWork, UnitOfWorkFactory
 
 REOPEN_ROLES = frozenset({"admin", "finance"})
+_CLOSE_LOCK = 606_000_000  # advisory lock namespace of period closes (+ yyyymm)
 
 
 class Rater(Protocol):
@@ -483,6 +484,9 @@ def close_period(uow_factory: UnitOfWorkFactory, period: Period, *, actor: Actor
     if at < period.end:
         raise PeriodNotEnded(label, at.isoformat())
     with uow_factory() as uow:
+        if uow.dialect == "postgresql":  # two closes of one month: the second waits, then finds it closed
+            uow.connection.execute(text("SELECT pg_advisory_xact_lock(:key)"),
+                                   {"key": _CLOSE_LOCK + period.start.year * 100 + period.start.month})
         store = LedgerStore(uow.connection)
         _require_order(store, label, period)
         bought, broken_before = post_credit_grants(uow, period, at=at)
