@@ -70,3 +70,6 @@ def test_cli_close_reports_export_reconcile_reopen(cli_env: Path, rater: DailyRa
     assert "reopened" in capsys.readouterr().out
     assert main(["periods", "list", "--json"]) == 0
     assert json.loads(capsys.readouterr().out)[0]["status"] == "open"
+    assert main(["periods", "close", "2026-10"]) == 0  # re-close after reopen: nothing posted twice
+    out = capsys.readouterr().out
+    assert "closed" in out and "0 entries" in out and "balanced and reconciled" in out

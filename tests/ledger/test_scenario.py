@@ -92,3 +92,16 @@ def test_demo_month_through_the_real_services(db: TestDatabase, clock: FixedCloc
     assert all(r.month > "2026-12" for r in waterfall)
     assert reports.gl_export(db.uow_factory, DEC).count("CONTROL") == len(tb.totals)
     assert date(2026, 12, 31) >= max(line.entry_date for line in reports.entries(db.uow_factory, DEC, limit=10000))
+
+
+def test_the_fast_month_to_date_path_equals_rating_every_day(db: TestDatabase, clock: FixedClock) -> None:
+    apply_catalog(db.uow_factory, DEMO, actor=ACTOR, clock=clock)
+    usage = (DailyUsage().add("cust-ent-001", "ingest_gb", "37.5", range(3, 29))
+             .add("cust-ent-001", "instance_hours", "30", range(1, 31), size="m5.large")
+             .add("cust-ent-002", "instance_hours", "75", range(10, 25), size="r6g.2xlarge"))
+    rater = RealRater(usage)
+    with db.uow_factory() as uow:
+        fast = service.recognise_usage(uow, NOV, deps=rater.deps(), as_of=datetime(2026, 12, 1, tzinfo=UTC))
+        slow = service.recognise_usage(uow, NOV, deps=rater.slow_deps(), as_of=datetime(2026, 12, 1, tzinfo=UTC))
+    assert fast.entries == slow.entries and len(fast.entries) > 40
+    assert fast.rated_usage == slow.rated_usage

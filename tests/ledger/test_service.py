@@ -72,8 +72,7 @@ def test_usage_invoice_payment_releases_and_credit_note_in_a_later_period(db: Te
     assert rows(db, "invoice", invoice.invoice_id) == [
         ("accounts_receivable", "89.25", "0.00"),      # the invoice total
         ("tax_payable", "0.00", "14.25"),
-        ("discounts:compute", "0.38", "0.00"),         # −1.40 spread over usage 14.00 and true-up 37.40
-        ("discounts:compute", "1.02", "0.00"),
+        ("discounts:compute", "1.40", "0.00"),         # 10 % off the usage line it applies to
         ("revenue:compute", "0.00", "37.40"),          # true-up allocated to the usage line
         ("unbilled_receivables", "0.00", "14.00"),     # recognised usage reclassified to receivables
         ("deferred_revenue", "0.00", "20.00"),         # platform fee for December, in advance
@@ -81,14 +80,18 @@ def test_usage_invoice_payment_releases_and_credit_note_in_a_later_period(db: Te
     ]
     assert rows(db, "payment", invoice.invoice_id) == [("cash", "89.25", "0.00"),
                                                        ("accounts_receivable", "0.00", "89.25")]
-    platform = f"sch_{invoice.invoice_id}_2@2026-12"
-    support = f"sch_{invoice.invoice_id}_3@2026-12"
-    assert rows(db, "release", platform) == [("deferred_revenue", "20.00", "0.00"),
-                                             ("revenue:subscription", "0.00", "20.00")]
-    assert rows(db, "release", support) == [("deferred_revenue", "5.00", "0.00"),  # November, caught up
-                                            ("revenue:support", "0.00", "5.00")]
+    # the December platform fee is released a day at a time: 20.00 / 31 = 16 days of 0.65, 15 of 0.64
+    platform = f"sch_{invoice.invoice_id}_2"
+    assert rows(db, "release", f"{platform}@2026-12-01") == [("deferred_revenue", "0.65", "0.00"),
+                                                             ("revenue:subscription", "0.00", "0.65")]
+    assert rows(db, "release", f"{platform}@2026-12-31") == [("deferred_revenue", "0.64", "0.00"),
+                                                             ("revenue:subscription", "0.00", "0.64")]
+    support = f"sch_{invoice.invoice_id}_3@catch-up@2026-12-01"  # November's support, billed in arrears
+    assert rows(db, "release", support) == [("deferred_revenue", "5.00", "0.00"), ("revenue:support", "0.00", "5.00")]
+    assert dec.counts.releases == 32
     tb = dec.trial_balance
     assert tb.balance("accounts_receivable", "USD") == 0 and tb.balance("unbilled_receivables", "USD") == 0
+    assert tb.balance("revenue:compute", "USD") == D("-51.40") and tb.balance("discounts:compute", "USD") == D("1.40")
     assert tb.balance("deferred_revenue", "USD") == 0 and tb.balance("cash", "USD") == D("89.25")
 
     # January: a credit note for 4.00 of usage reverses revenue in January, not November
@@ -113,6 +116,8 @@ def test_periods_close_in_order_once_and_reopen_is_privileged(db: TestDatabase, 
         service.close_period(db.uow_factory, NOV, actor=ACTOR, clock=clock, deps=rater.deps())
     with pytest.raises(PeriodOutOfOrder):
         service.close_period(db.uow_factory, JAN, actor=ACTOR, clock=clock, deps=rater.deps())
+    with pytest.raises(PeriodOutOfOrder, match="2026-11 is already closed"):  # never an earlier month later
+        service.close_period(db.uow_factory, Period.month("2026-10"), actor=ACTOR, clock=clock, deps=rater.deps())
     viewer = Actor(kind=ActorKind.API_KEY, name="k", role="viewer")
     with pytest.raises(ReopenNotAllowed):
         service.reopen_period(db.uow_factory, NOV, reason="late usage", actor=viewer, clock=clock)
@@ -147,3 +152,16 @@ def test_a_period_closes_only_after_it_ends(db: TestDatabase, clock: FixedClock)
 
     with pytest.raises(PeriodNotEnded):  # the fixture clock is 2026-11-15
         service.close_period(db.uow_factory, NOV, actor=ACTOR, clock=clock, deps=acme().deps())
+
+
+def test_reconcile_names_the_difference_when_usage_arrives_after_the_close(db: TestDatabase,
+                                                                          clock: FixedClock) -> None:
+    rater = acme()
+    clock.current = datetime(2026, 12, 1, 0, 5, tzinfo=UTC)
+    service.close_period(db.uow_factory, NOV, actor=ACTOR, clock=clock, deps=rater.deps())
+    rater.daily["acme"][date(2026, 11, 20)] = D(10)  # late usage: 10 h more at 0.08
+    checks = {c.name: c for c in service.reconcile(db.uow_factory, NOV, deps=rater.deps(), clock=clock)}
+    usage = checks["recognised usage revenue = rated usage"]
+    assert not usage.passed
+    assert usage.detail == "USD expected 14.80 actual 14.00 difference -0.80"
+    assert checks["trial balance balances per currency"].passed

@@ -57,8 +57,8 @@ class PeriodOutOfOrder(Conflict):
     code = "period_out_of_order"
     title = "Periods close in order"
 
-    def __init__(self, period: str, before: str) -> None:
-        super().__init__(f"period {period} cannot close while {before} is open: periods close in order")
+    def __init__(self, period: str, blocker: str) -> None:
+        super().__init__(f"period {period} cannot close while {blocker} is open: periods close in order")
 
 
 class PeriodNotEnded(Conflict):

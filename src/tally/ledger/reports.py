@@ -5,11 +5,12 @@ from __future__ import annotations
 from dataclasses import dataclass
 from decimal import Decimal
 
+from tally.errors import InvalidInput
 from tally.ledger import export, model
 from tally.ledger.model import UNBILLED, TrialBalance
 from tally.ledger.service import RollForwardRow, require_month, rollforward_in, trial_balance_in
 from tally.ledger.store import LedgerStore, StoredLine
-from tally.money import Money, currency
+from tally.money import Money
 from tally.period import Period
 from tally.revenue import ratable
 from tally.revenue.store import ScheduleStore
@@ -35,8 +36,6 @@ class RevenueRow:
 
 def revenue(uow_factory: UnitOfWorkFactory, period: Period, *, by: str = "product") -> tuple[RevenueRow, ...]:
     """Revenue earned in `period` by product (or customer), per revenue and contra-revenue account."""
-    from tally.errors import InvalidInput
-
     if by not in ("product", "customer"):
         raise InvalidInput("by", f"must be product or customer, got {by!r}")
     require_month(period)
@@ -65,21 +64,10 @@ class UnbilledRow:
 def unbilled(uow_factory: UnitOfWorkFactory, period: Period) -> tuple[UnbilledRow, ...]:
     """Usage earned but not yet invoiced at the end of `period`, per customer and billing month."""
     require_month(period)
-    from sqlalchemy import func, select
-
-    from tally.store.schema.ledger import ledger_lines as ll
-
     with uow_factory() as uow:
-        query = (select(ll.c.customer_id, ll.c.ref, ll.c.currency, func.sum(ll.c.debit_minor),
-                        func.sum(ll.c.credit_minor))
-                 .where(ll.c.account == UNBILLED, ll.c.entry_date < period.end.date())
-                 .group_by(ll.c.customer_id, ll.c.ref, ll.c.currency))
-        rows = uow.connection.execute(query).all()
-    out = []
-    for cust, ref, cur, d, c in rows:
-        balance = Decimal(int(d or 0) - int(c or 0)).scaleb(-currency(cur).minor_units)
-        if balance != 0:
-            out.append(UnbilledRow(customer_id=cust or "-", ref=ref or "-", currency=cur, amount=balance))
+        rows = LedgerStore(uow.connection).balances_by_ref(account=UNBILLED, before=period.end.date())
+    out = [UnbilledRow(customer_id=cust or "-", ref=ref or "-", currency=cur, amount=balance)
+           for cust, ref, cur, balance in rows if balance != 0]
     return tuple(sorted(out, key=lambda r: (r.customer_id, r.ref, r.currency)))
 
 
@@ -102,8 +90,6 @@ def waterfall(uow_factory: UnitOfWorkFactory, period: Period) -> tuple[Waterfall
 def entries(uow_factory: UnitOfWorkFactory, period: Period, *, account: str | None = None,
             customer_id: str | None = None, limit: int = 1000) -> tuple[StoredLine, ...]:
     """Journal lines dated in `period`, optionally of one account or customer."""
-    from tally.errors import InvalidInput
-
     require_month(period)
     if not 1 <= limit <= ENTRIES_LIMIT_MAX:
         raise InvalidInput("limit", f"must be 1..{ENTRIES_LIMIT_MAX} (entries_limit_max), got {limit}")

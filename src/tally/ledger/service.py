@@ -9,17 +9,26 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 from typing import Protocol
 
-from sqlalchemy import select
+from sqlalchemy import select, text
 
 from tally.audit.model import Actor
+from tally.catalog.service import catalog_view
 from tally.clock import Clock
-from tally.errors import NotFound
+from tally.contracts.model import CreditKind
+from tally.contracts.service import (
+    billable_customers,
+    contract_in_force,
+    credit_remaining,
+    latest_contracts,
+)
+from tally.errors import InvalidInput, NotFound
 from tally.invoicing.model import DocumentKind, IssuedDocument
+from tally.invoicing.service import issued_documents
 from tally.ledger import model
 from tally.ledger.errors import (
     EntryNotFound,
@@ -42,7 +51,10 @@ from tally.ledger.model import (
 from tally.ledger.store import LedgerStore, PeriodRow, month_label
 from tally.money import Money, currency
 from tally.period import Period
+from tally.rating.engine import rate, usage_requests
 from tally.rating.model import LineKind, RatingResult
+from tally.rating.service import rate_customer
+from tally.rating.usage_source import UsageSource, default_usage_source
 from tally.revenue import credits as credit_rules
 from tally.revenue import documents as document_rules
 from tally.revenue import ratable
@@ -52,6 +64,7 @@ from tally.store.schema.invoicing import invoices
 from tally.store.uow import UnitOfWork, UnitOfWorkFactory
 
 REOPEN_ROLES = frozenset({"admin", "finance"})
+_CLOSE_LOCK = 606_000_000  # advisory lock namespace of period closes (+ yyyymm)
 
 
 class Rater(Protocol):
@@ -66,16 +79,20 @@ class Customers(Protocol):
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class RecognitionDeps:
-    """What recognition reads from the stages above (rating and contracts); tests pass fakes."""
+    """What recognition reads from the stages above (rating and contracts); tests pass fakes.
+
+    `usage` (a factory of rating's `UsageSource`), when given, lets the month-to-date ratings of each day
+    reuse one catalog load and one contract per customer (the fast path); the whole period is always
+    rated by `rater`, so the month ties exactly to what invoicing bills.
+    """
 
     rater: Rater
     customers: Customers
+    usage: Callable[[], UsageSource] | None = None
 
 
 def default_deps() -> RecognitionDeps:
     """Rating with metering's usage, contracts' billable customers."""
-    from tally.contracts.service import billable_customers
-    from tally.rating.service import rate_customer
 
     def rater(uow: UnitOfWork, *, customer_id: str, period: Period, as_of: datetime) -> RatingResult:
         return rate_customer(uow, customer_id=customer_id, period=period, as_of=as_of)
@@ -83,7 +100,7 @@ def default_deps() -> RecognitionDeps:
     def customers(uow: UnitOfWork, *, period: Period) -> tuple[str, ...]:
         return billable_customers(uow, period=period)
 
-    return RecognitionDeps(rater=rater, customers=customers)
+    return RecognitionDeps(rater=rater, customers=customers, usage=default_usage_source)
 
 
 def _days(period: Period) -> list[date]:
@@ -94,15 +111,9 @@ def _days(period: Period) -> list[date]:
     return out
 
 
-def _last_day(period: Period) -> date:
-    return (period.end - timedelta(microseconds=1)).date()
-
-
 def require_month(period: Period) -> str:
     label = period.label
     if len(label) != 7:
-        from tally.errors import InvalidInput
-
         raise InvalidInput("period", f"ledger periods are calendar months, got {label}")
     return label
 
@@ -117,6 +128,51 @@ def _usage_cumulative(result: RatingResult) -> dict[tuple[str, str | None], Mone
             key = (line.revenue_category, line.product_code)
             out[key] = out.get(key, Money.zero(result.currency)) + line.amount
     return out
+
+
+class _MonthToDate:
+    """Month-to-date usage ratings of one customer, day by day, from one catalog and contract load.
+
+    Uses rating's pure engine with the same inputs `rate_customer` loads (contract in force for the
+    whole period, price books in force at its start, credit balances as of `as_of`); only the usage
+    window changes. Never writes.
+    """
+
+    def __init__(self, uow: UnitOfWork, *, period: Period, as_of: datetime, usage: UsageSource) -> None:
+        self.uow, self.period, self.as_of, self.usage = uow, period, as_of, usage
+        self.catalog = catalog_view(uow, as_of=as_of)
+
+    def series(self, customer_id: str, days: Sequence[date]) -> list[tuple[date, usage_rules.Cumulative]]:
+        contract = contract_in_force(self.uow, customer_id=customer_id, period=self.period, as_of=self.as_of)
+        terms = contract.terms
+        plans = {sub.plan_code: plan for sub in terms.subscriptions
+                 if (plan := self.catalog.plans.get(sub.plan_code)) is not None}
+        books = {}
+        for plan in plans.values():
+            code = plan.price_book_for(terms.currency.code)
+            book = self.catalog.book_in_force(code, self.period.start) if code else None
+            if code and book is not None:
+                books[code] = book
+        balances = credit_remaining(self.uow, customer_id=customer_id, credits=terms.credits, before=self.as_of)
+        out: list[tuple[date, usage_rules.Cumulative]] = []
+        for day in days:
+            window = Period(self.period.start, datetime(day.year, day.month, day.day, tzinfo=UTC) + timedelta(days=1))
+            quantities: dict[tuple[str, str], Decimal] = {}
+            for request in usage_requests(contract=contract, plans=plans, products=self.catalog.products,
+                                          period=window):
+                quantities[request.key] = self.usage(
+                    self.uow, customer_id=customer_id, period=request.period, meter_slug=request.meter_slug,
+                    group_filter=dict(request.group_filter) or None).quantity
+            result = rate(customer_id=customer_id, period=window, contract=contract, plans=plans,
+                          products=self.catalog.products, price_books=books, usage=quantities,
+                          credit_balances=balances)
+            cumulative: dict[tuple[str, str | None], Money] = {}
+            for line in result.lines:
+                if line.kind is LineKind.USAGE:
+                    key = (line.revenue_category, line.product_code)
+                    cumulative[key] = cumulative.get(key, Money.zero(terms.currency)) + line.amount
+            out.append((day, cumulative))
+        return out
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -138,6 +194,7 @@ def recognise_usage(uow: UnitOfWork, period: Period, *, deps: RecognitionDeps, a
     entries: list[JournalEntry] = []
     rated: dict[str, Money] = {}
     calls = 0
+    month_to_date: _MonthToDate | None = None
     for index, customer_id in enumerate(customers, start=1):
         full = deps.rater(uow, customer_id=customer_id, period=period, as_of=as_of)
         calls += 1
@@ -149,7 +206,12 @@ def recognise_usage(uow: UnitOfWork, period: Period, *, deps: RecognitionDeps, a
                 progress(index, len(customers))
             continue
         series: list[tuple[date, usage_rules.Cumulative]] = []
-        for day in days[:-1]:
+        if deps.usage is not None:
+            if month_to_date is None:
+                month_to_date = _MonthToDate(uow, period=period, as_of=as_of, usage=deps.usage())
+            series = month_to_date.series(customer_id, days[:-1])
+            calls += len(days) - 1
+        for day in days[:-1] if deps.usage is None else ():
             end = datetime(day.year, day.month, day.day, tzinfo=UTC) + timedelta(days=1)
             try:
                 partial = deps.rater(uow, customer_id=customer_id, period=Period(period.start, end), as_of=as_of)
@@ -188,8 +250,6 @@ def _dated(store: LedgerStore, entry: JournalEntry) -> JournalEntry:
     day = store.open_date(entry.entry_date)
     if day == entry.entry_date:
         return entry
-    from dataclasses import replace
-
     return replace(entry, entry_date=day,
                    reference=f"late: dated {entry.entry_date.isoformat()} in closed period "
                              f"{month_label(entry.entry_date)}")
@@ -197,8 +257,6 @@ def _dated(store: LedgerStore, entry: JournalEntry) -> JournalEntry:
 
 def post_documents(uow: UnitOfWork, period: Period, *, at: datetime) -> int:
     """Post every invoice and credit note issued in `period` (each exactly once). Never commits."""
-    from tally.invoicing.service import issued_documents
-
     store = LedgerStore(uow.connection)
     schedules = ScheduleStore(uow.connection)
     docs = issued_documents(uow, issued_in=period)
@@ -209,6 +267,8 @@ def post_documents(uow: UnitOfWork, period: Period, *, at: datetime) -> int:
             continue
         unbilled = _unbilled_balances(store, doc) if doc.kind is DocumentKind.INVOICE else {}
         entry, new_schedules = document_rules.post_document(doc, entry_date=doc.issued_at.date(), unbilled=unbilled)
+        if entry is None:  # every amount zero: nothing to book
+            continue
         written = store.add([_dated(store, entry)], posted_at=at)
         if written:
             schedules.add(new_schedules, created_on=written[0].entry_date)
@@ -234,9 +294,6 @@ def post_credit_grants(uow: UnitOfWork, period: Period, *, at: datetime) -> tupl
     is closed, on the first day of the next open one). Credits in units carry no money value: their use is
     contra-revenue (see revenue/documents.py) and they have no breakage.
     """
-    from tally.contracts.model import CreditKind
-    from tally.contracts.service import credit_remaining, latest_contracts
-
     store = LedgerStore(uow.connection)
     purchases: list[JournalEntry] = []
     breakage: list[JournalEntry] = []
@@ -270,7 +327,7 @@ def post_credit_grants(uow: UnitOfWork, period: Period, *, at: datetime) -> tupl
 
 
 def release_schedules(uow: UnitOfWork, period: Period, *, at: datetime) -> int:
-    """Release every schedule's days before the period end that are not yet released (catch-up too)."""
+    """Release each schedule's days in the period, one entry a day, plus earlier days not yet released."""
     label = require_month(period)
     store = LedgerStore(uow.connection)
     schedules = ScheduleStore(uow.connection)
@@ -278,21 +335,19 @@ def release_schedules(uow: UnitOfWork, period: Period, *, at: datetime) -> int:
     released = schedules.released()
     end = period.end.date()
     entries: list[JournalEntry] = []
-    records: list[tuple[str, Money, str | None]] = []
+    records: list[tuple[str, Money]] = []
     for schedule in schedules.all(created_before=end):
         if schedule.schedule_id in already:
             continue
         done = Money.from_minor_units(released.get(schedule.schedule_id, 0), schedule.amount.currency)
-        entry, amount = ratable.release_entry(schedule, period_label=label, before=end, released=done,
-                                              entry_date=_last_day(period))
-        if entry is None:
-            continue
-        entries.append(entry)
-        records.append((schedule.schedule_id, amount, entry.entry_id))
+        made, amount = ratable.release_entries(schedule, period_start=period.start.date(), before=end, released=done)
+        entries.extend(made)
+        if made:
+            records.append((schedule.schedule_id, amount))
     store.add(entries, posted_at=at)
-    for schedule_id, amount, entry_id in records:
+    for schedule_id, amount in records:
         schedules.record_release(schedule_id=schedule_id, period_label=label, through_on=end, amount=amount,
-                                 entry_id=entry_id)
+                                 entry_id=None)
     return len(entries)
 
 
@@ -359,8 +414,6 @@ def rollforward_in(uow: UnitOfWork, period: Period) -> tuple[RollForwardRow, ...
 def reconcile_in(uow: UnitOfWork, period: Period, *, rated_usage: dict[str, Money],
                  trial: TrialBalance | None = None) -> tuple[ReconciliationCheck, ...]:
     """The books against billing: each check names what it compares and the difference."""
-    from tally.invoicing.service import issued_documents
-
     store = LedgerStore(uow.connection)
     start, end = period.start.date(), period.end.date()
     trial = trial or trial_balance_in(uow, before=end)
@@ -415,6 +468,9 @@ def _require_order(store: LedgerStore, label: str, period: Period) -> None:
     previous = month_label(period.start.date() - timedelta(days=1))
     if any(c < label for c in closed) and previous not in closed:
         raise PeriodOutOfOrder(label, previous)
+    later = sorted(c for c in closed if c > label)
+    if row is None and later:  # its usage would be recognised after later months billed it
+        raise PeriodOutOfOrder(label, f"{later[0]} is already closed and {label}")
 
 
 def close_period(uow_factory: UnitOfWorkFactory, period: Period, *, actor: Actor, clock: Clock,
@@ -428,6 +484,9 @@ def close_period(uow_factory: UnitOfWorkFactory, period: Period, *, actor: Actor
     if at < period.end:
         raise PeriodNotEnded(label, at.isoformat())
     with uow_factory() as uow:
+        if uow.dialect == "postgresql":  # two closes of one month: the second waits, then finds it closed
+            uow.connection.execute(text("SELECT pg_advisory_xact_lock(:key)"),
+                                   {"key": _CLOSE_LOCK + period.start.year * 100 + period.start.month})
         store = LedgerStore(uow.connection)
         _require_order(store, label, period)
         bought, broken_before = post_credit_grants(uow, period, at=at)
@@ -457,8 +516,6 @@ def reopen_period(uow_factory: UnitOfWorkFactory, period: Period, *, reason: str
     if actor.role not in REOPEN_ROLES:
         raise ReopenNotAllowed(label, actor.role)
     if not reason.strip():
-        from tally.errors import InvalidInput
-
         raise InvalidInput("reason", f"reopening {label} needs a reason")
     at = clock.now()
     with uow_factory() as uow:

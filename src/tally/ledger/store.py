@@ -200,6 +200,15 @@ class LedgerStore:
                         Decimal(int(c or 0)).scaleb(-exponent)))
         return out
 
+    def balances_by_ref(self, *, account: str, before: date) -> list[tuple[str | None, str | None, str, Decimal]]:
+        """(customer, ref, currency, debits − credits) of one account for entries dated before `before`."""
+        query = (select(ledger_lines.c.customer_id, ledger_lines.c.ref, ledger_lines.c.currency,
+                        func.sum(ledger_lines.c.debit_minor), func.sum(ledger_lines.c.credit_minor))
+                 .where(ledger_lines.c.account == account, ledger_lines.c.entry_date < before)
+                 .group_by(ledger_lines.c.customer_id, ledger_lines.c.ref, ledger_lines.c.currency))
+        return [(cust, ref, cur, Decimal(int(d or 0) - int(c or 0)).scaleb(-currency(cur).minor_units))
+                for cust, ref, cur, d, c in self.connection.execute(query)]
+
     def lines(self, *, on_or_after: date, before: date, account: str | None = None,
               customer_id: str | None = None, limit: int | None = None) -> tuple[StoredLine, ...]:
         query = (select(ledger_lines, ledger_entries.c.source_kind)

@@ -65,11 +65,11 @@ def _spread(amount: Money, targets: Sequence[IssuedDocumentLine]) -> list[tuple[
 
 
 def post_document(doc: IssuedDocument, *, entry_date: date,
-                  unbilled: Mapping[str, Money]) -> tuple[JournalEntry, tuple[Schedule, ...]]:
+                  unbilled: Mapping[str, Money]) -> tuple[JournalEntry | None, tuple[Schedule, ...]]:
     """The journal entry of one issued document and the revenue schedules of its fee lines.
 
     `unbilled`: the customer-month's unbilled receivable per product line (revenue category) at issue;
-    pass `{}` for credit notes (they reverse revenue directly).
+    pass `{}` for credit notes (they reverse revenue directly). None when every amount is zero.
     """
     sign = Decimal(1) if doc.kind is DocumentKind.INVOICE else Decimal(-1)
     cur = doc.currency
@@ -87,7 +87,8 @@ def post_document(doc: IssuedDocument, *, entry_date: date,
         if ln.kind not in (*_BASE_KINDS, LineKind.DISCOUNT, LineKind.CREDIT_APPLIED):
             raise InvariantViolation(f"{number} line {ln.line_no}: no revenue rule for line kind {ln.kind}")
     usage = [ln for ln in lines if ln.kind is LineKind.USAGE]
-    base = [ln for ln in lines if ln.kind in _BASE_KINDS]
+    # rating applies discounts to usage and fees, before any commitment true-up
+    discountable = [ln for ln in lines if ln.kind in (LineKind.USAGE, LineKind.RECURRING_FEE)]
     out: list[JournalLine | None] = [
         dr(AR, doc.total * sign, customer_id=who, document=number, memo=f"{doc.kind.value} {number}"),
         cr(TAX, doc.tax_total * sign, customer_id=who, document=number, memo="tax"),
@@ -103,7 +104,7 @@ def post_document(doc: IssuedDocument, *, entry_date: date,
                 out.append(cr(revenue_account(ln.revenue_category), ln.amount, customer_id=who, document=number,
                               product_code=ln.product_code, memo="commitment true-up"))
         elif ln.kind is LineKind.DISCOUNT:
-            targets = _targets(ln, base)
+            targets = _targets(ln, discountable)
             if not targets:
                 out.append(dr(discount_account(ln.revenue_category), -ln.amount, customer_id=who, document=number,
                               product_code=ln.product_code, memo="discount"))
@@ -161,6 +162,4 @@ def post_document(doc: IssuedDocument, *, entry_date: date,
                       ref=schedule.schedule_id, memo=f"deferred fee, line {ln.line_no}"))
     entry = make_entry(source_kind=doc.kind.value, source_id=doc.document_id, entry_date=entry_date,
                        memo=f"{doc.kind.value.replace('_', ' ')} {number} issued", lines=out)
-    if entry is None:
-        raise InvariantViolation(f"{number}: a document with nothing to post")
     return entry, tuple(schedules)

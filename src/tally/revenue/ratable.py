@@ -47,21 +47,43 @@ def due_through(schedule: Schedule, before: date) -> Money:
     return total
 
 
-def release_entry(schedule: Schedule, *, period_label: str, before: date, released: Money,
-                  entry_date: date) -> tuple[JournalEntry | None, Money]:
-    """Release what is due for days before `before` and not yet released (catch-up included).
-
-    Debit deferred revenue, credit the product line's revenue (both signed: negative schedules reverse).
-    """
-    amount = due_through(schedule, before) - released
+def _release(schedule: Schedule, *, source_id: str, entry_date: date, amount: Money,
+             memo: str) -> JournalEntry | None:
     who, doc, product = schedule.customer_id, schedule.document_number, schedule.product_code
-    entry = make_entry(
-        source_kind="release", source_id=f"{schedule.schedule_id}@{period_label}", entry_date=entry_date,
-        memo=f"ratable release {schedule.document_number} line {schedule.line_no} through {before.isoformat()}",
+    return make_entry(
+        source_kind="release", source_id=source_id, entry_date=entry_date, memo=memo,
         lines=(dr(DEFERRED, amount, ref=schedule.schedule_id, customer_id=who, document=doc, product_code=product),
                cr(revenue_account(schedule.revenue_category), amount, customer_id=who, document=doc,
                   product_code=product)))
-    return entry, amount
+
+
+def release_entries(schedule: Schedule, *, period_start: date, before: date,
+                    released: Money) -> tuple[tuple[JournalEntry, ...], Money]:
+    """Release a period's days, one entry a day, plus a catch-up for earlier days not yet released.
+
+    Debit deferred revenue, credit the product line's revenue (signed: a negative schedule reverses).
+    The catch-up (days before `period_start`, e.g. a fee billed in arrears) is dated `period_start`.
+    Returns the entries and the total released.
+    """
+    entries: list[JournalEntry] = []
+    catch_up = due_through(schedule, period_start) - released
+    total = catch_up
+    entry = _release(schedule, source_id=f"{schedule.schedule_id}@catch-up@{period_start.isoformat()}",
+                     entry_date=period_start, amount=catch_up,
+                     memo=f"ratable release {schedule.document_number} line {schedule.line_no}: days before "
+                          f"{period_start.isoformat()} (catch-up)")
+    if entry is not None:
+        entries.append(entry)
+    for day, share in daily_shares(schedule):
+        if not period_start <= day < before:
+            continue
+        total = total + share
+        entry = _release(schedule, source_id=f"{schedule.schedule_id}@{day.isoformat()}", entry_date=day,
+                         amount=share, memo=f"ratable release {schedule.document_number} line {schedule.line_no} "
+                                            f"{day.isoformat()}")
+        if entry is not None:
+            entries.append(entry)
+    return tuple(entries), total
 
 
 def by_month_after(schedules: Sequence[Schedule], after: date) -> dict[tuple[str, str], Money]:

@@ -50,8 +50,10 @@ def usage_entry(*, customer_id: str, day: date, period_label: str, currency: Cur
     by_category: dict[str, Money] = {}
     for (category, product), amount in sorted(increments.items(), key=lambda kv: (kv[0][0], kv[0][1] or "")):
         by_category[category] = by_category.get(category, Money.zero(currency)) + amount
-        lines.append(cr(revenue_account(category), amount, customer_id=customer_id, product_code=product))
-    debits = [dr(UNBILLED, amount, customer_id=customer_id, ref=unbilled_ref(category, period_label))
+        lines.append(cr(revenue_account(category), amount, customer_id=customer_id, product_code=product,
+                        memo=f"usage {product or category} {day.isoformat()}"))
+    debits = [dr(UNBILLED, amount, customer_id=customer_id, ref=unbilled_ref(category, period_label),
+                 memo=f"unbilled {unbilled_ref(category, period_label)}")
               for category, amount in by_category.items()]
     return make_entry(source_kind="usage", source_id=f"{customer_id}|{currency.code}|{day.isoformat()}",
                       entry_date=day, memo=f"usage recognised {day.isoformat()} for {customer_id}",
