@@ -8,7 +8,8 @@ from sqlalchemy import Engine
 
 from tally.clock import Clock, SystemClock
 from tally.ingest.observers import EventObserver, IngestHooks
-from tally.metering.wiring import event_observers
+from tally.ledger.wiring import closed_periods
+from tally.metering.wiring import event_observers, known_event_types
 from tally.settings import Settings
 from tally.store.engine import build_engine
 from tally.store.uow import UnitOfWorkFactory
@@ -41,4 +42,6 @@ def bootstrap(settings: Settings | None = None, *, clock: Clock | None = None) -
     engine = build_engine(settings.database_url)
     observers = event_observers()
     return Tally(settings=settings, engine=engine, uow_factory=UnitOfWorkFactory(engine), clock=clock or SystemClock(),
-                 event_observers=observers, ingest_hooks=IngestHooks(observers=observers))
+                 event_observers=observers,
+                 ingest_hooks=IngestHooks(observers=observers, closed_periods=closed_periods(),
+                                          known_event_types=known_event_types()))

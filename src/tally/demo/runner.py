@@ -112,11 +112,11 @@ def run_demo(tally: Tally, options: DemoOptions, *, progress: Progress, timer: C
     _subscribe(tally, world, clock, progress)
     lap("catalog")
 
-    map_subjects(tally.uow_factory, _mappings(world), observers=tally.event_observers, actor=ACTOR, clock=clock)
+    map_subjects(tally.uow_factory, _mappings(world), hooks=tally.ingest_hooks, actor=ACTOR, clock=clock)
     lap("attribute")
 
     clock.current = month.end + timedelta(hours=2)
-    report = ingest_file(tally.uow_factory, events_file, fmt="ndjson", observers=tally.event_observers,
+    report = ingest_file(tally.uow_factory, events_file, fmt="ndjson", hooks=tally.ingest_hooks,
                          settings=tally.settings, clock=clock, actor=ACTOR,
                          progress=lambda done, total: progress("ingest", done, total))
     lap("ingest")

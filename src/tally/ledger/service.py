@@ -49,12 +49,13 @@ from tally.ledger.model import (
     TrialBalance,
 )
 from tally.ledger.store import LedgerStore, PeriodRow, month_label
+from tally.metering.month_to_date import MonthToDateUsage
 from tally.money import Money, currency
 from tally.period import Period
 from tally.rating.engine import rate, usage_requests
 from tally.rating.model import LineKind, RatingResult
 from tally.rating.service import rate_customer
-from tally.rating.usage_source import UsageSource, default_usage_source
+from tally.rating.usage_source import UsageSource
 from tally.revenue import credits as credit_rules
 from tally.revenue import documents as document_rules
 from tally.revenue import ratable
@@ -100,7 +101,7 @@ def default_deps() -> RecognitionDeps:
     def customers(uow: UnitOfWork, *, period: Period) -> tuple[str, ...]:
         return billable_customers(uow, period=period)
 
-    return RecognitionDeps(rater=rater, customers=customers, usage=default_usage_source)
+    return RecognitionDeps(rater=rater, customers=customers, usage=MonthToDateUsage)
 
 
 def _days(period: Period) -> list[date]:
