@@ -33,6 +33,7 @@ _PG_COPY = "COPY events_incoming (event_source, event_id, event_type, subject, e
 _PG_INSERT = (
     "INSERT INTO events (event_source, event_id, event_type, subject, event_time, received_at, data, late) "
     "SELECT event_source, event_id, event_type, subject, event_time, %s, data, late FROM events_incoming "
+    "ORDER BY event_source, event_id "  # one lock order for every writer: racing batches cannot deadlock
     "ON CONFLICT (event_source, event_id) DO NOTHING RETURNING seq, event_source, event_id"
 )
 _SQLITE_INSERT = (

@@ -112,19 +112,16 @@ def parse_time(text: str) -> datetime:
     return value.astimezone(UTC)
 
 
-def _explain(index: int, raw: bytes, limits: Limits) -> Rejection | _Envelope:
+def _explain(index: int, raw: bytes) -> Rejection | _Envelope:
     """Why an item failed the typed decode — or, when only a detail failed (a time with a
     non-UTC offset msgspec refused), the envelope rebuilt by hand."""
     try:
         loose = _LOOSE.decode(raw)
+    except msgspec.ValidationError:  # well-formed JSON, but not an object (ValidationError is a DecodeError)
+        kind = _json_kind(msgspec.json.decode(raw))
+        return Rejection(index, EVENT, f"must be a JSON object (a CloudEvent), got {kind}")
     except msgspec.DecodeError as exc:
         return Rejection(index, EVENT, f"is not valid JSON: {exc}")
-    except msgspec.ValidationError:
-        try:
-            kind = _json_kind(msgspec.json.decode(raw))
-        except msgspec.DecodeError as exc:  # pragma: no cover - the loose decode would have said so
-            return Rejection(index, EVENT, f"is not valid JSON: {exc}")
-        return Rejection(index, EVENT, f"must be a JSON object (a CloudEvent), got {kind}")
     values: dict[str, str] = {}
     for name in REQUIRED:
         value = getattr(loose, name)
@@ -169,7 +166,7 @@ def validate_items(items: Iterable[tuple[int, bytes]], limits: Limits) -> tuple[
         try:
             env = decode(raw)
         except (msgspec.ValidationError, msgspec.DecodeError):
-            explained = _explain(index, raw, limits)
+            explained = _explain(index, raw)
             if isinstance(explained, Rejection):
                 rejected.append(RejectedItem(explained, raw))
                 continue
