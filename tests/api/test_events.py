@@ -232,3 +232,9 @@ def test_a_deadlock_that_persists_is_503(client: TestClient, writer: Headers, mo
     response = post(client, [event(1)], writer)
     assert response.status_code == 503 and "retry-after" in response.headers
     assert len(attempts) == events_route.INGEST_ATTEMPTS
+
+
+def test_openapi_documents_the_three_media_types_and_answers(client: TestClient) -> None:
+    operation = client.get("/openapi.json").json()["paths"]["/api/v1/events"]["post"]
+    assert set(operation["requestBody"]["content"]) == {CE, BATCH, JSON}
+    assert {"202", "204", "400", "503"} <= set(operation["responses"])
