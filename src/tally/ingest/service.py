@@ -187,8 +187,9 @@ def _count(result: BatchResult, unique: Sequence[ValidEvent], stored: dict[tuple
     metrics.batch_events.observe(result.total)
     if stored:
         now_s = now.timestamp()
-        metrics.lag_seconds.observe_many(now_s - e.event_time.timestamp() for e in unique
-                                         if (e.source, e.event_id) in stored)
+        new_events = unique if len(stored) == len(unique) else \
+            [e for e in unique if (e.source, e.event_id) in stored]
+        metrics.lag_seconds.observe_many([now_s - e.event_time.timestamp() for e in new_events])
 
 
 # --- reading events -------------------------------------------------------------------------------------------
