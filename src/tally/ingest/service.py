@@ -146,7 +146,7 @@ def _strict_types(valid: list[ValidEvent], rejected: list[RejectedItem],
             kept.append(e)
         else:
             rejected.append(RejectedItem(Rejection(
-                e.index, "type", f"unknown event type {e.event_type!r} (the catalog is strict: no meter reads it)"),
+                e.position, "type", f"unknown event type {e.event_type!r} (the catalog is strict: no meter reads it)"),
                 e.raw))
     return kept, rejected
 
@@ -249,7 +249,7 @@ def replay_rejected(uow_factory: UnitOfWorkFactory, *, ids: Sequence[int] | None
         with uow_factory() as uow:
             known = hooks.known_event_types.known_event_types(uow)
         valid, still_rejected = _strict_types(valid, still_rejected, known)
-    good_ids = [e.index for e in valid]
+    good_ids = [e.position for e in valid]
 
     def mark(uow: UnitOfWork, _result: BatchResult) -> None:
         event_store.mark_replayed(uow, good_ids, at=now)
@@ -257,7 +257,7 @@ def replay_rejected(uow_factory: UnitOfWorkFactory, *, ids: Sequence[int] | None
                          subject_id=",".join(str(i) for i in good_ids)[:255], at=now,
                          after={"replayed": good_ids})
 
-    stored = _ingest_items(uow_factory, [(e.index, e.raw) for e in valid], origin="replay", hooks=hooks,
+    stored = _ingest_items(uow_factory, [(e.position, e.raw) for e in valid], origin="replay", hooks=hooks,
                            settings=settings, clock=clock, actor=actor, on_stored=mark)
     rejected = sorted((r.rejection for r in still_rejected), key=lambda r: r.index)
     return BatchResult(accepted=stored.accepted, duplicates=stored.duplicates,

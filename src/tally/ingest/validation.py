@@ -61,7 +61,7 @@ class ValidEvent(NamedTuple):
     several times faster than a frozen dataclass. Immutable all the same.
     """
 
-    index: int
+    position: int  # the item's index or line number (named so as not to shadow tuple.index)
     source: str
     event_id: str
     event_type: str
