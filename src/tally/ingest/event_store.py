@@ -18,6 +18,7 @@ from typing import Any
 
 from sqlalchemy import Row, and_, exists, func, insert, select, update
 
+from tally.errors import Unavailable
 from tally.ingest.model import QuarantinedEvent, StoredEvent
 from tally.ingest.validation import RejectedItem, ValidEvent
 from tally.period import Period
@@ -57,19 +58,29 @@ def insert_new(uow: UnitOfWork, batch: Sequence[ValidEvent], late: Sequence[bool
     """
     if not batch:
         return {}
+    dbapi: Any = uow.engine.dialect.dbapi
     cursor: Any = uow.connection.connection.dbapi_connection.cursor()  # type: ignore[union-attr]
     try:
-        if uow.dialect == "postgresql":
-            cursor.execute(_PG_STAGING)
-            with cursor.copy(_PG_COPY) as copy:
-                write = copy.write_row
-                for e, is_late in zip(batch, late, strict=True):
-                    write((e.source, e.event_id, e.event_type, e.subject, e.event_time, e.data_json, is_late))
-            cursor.execute(_PG_INSERT, (received_at,))
-            return {(source, event_id): seq for seq, source, event_id in cursor.fetchall()}
-        return _sqlite_insert_new(cursor, batch, late, received_at=received_at)
+        return _insert_new(uow, cursor, batch, late, received_at=received_at)
+    except (dbapi.OperationalError, dbapi.InterfaceError) as exc:
+        # The driver's own errors (this path bypasses SQLAlchemy): the database went away or is
+        # locked. Nothing was committed; the caller may retry the same batch.
+        raise Unavailable(f"database unavailable while storing events: {exc}") from exc
     finally:
         cursor.close()
+
+
+def _insert_new(uow: UnitOfWork, cursor: Any, batch: Sequence[ValidEvent], late: Sequence[bool], *,
+                received_at: datetime) -> dict[tuple[str, str], int]:
+    if uow.dialect == "postgresql":
+        cursor.execute(_PG_STAGING)
+        with cursor.copy(_PG_COPY) as copy:
+            write = copy.write_row
+            for e, is_late in zip(batch, late, strict=True):
+                write((e.source, e.event_id, e.event_type, e.subject, e.event_time, e.data_json, is_late))
+        cursor.execute(_PG_INSERT, (received_at,))
+        return {(source, event_id): seq for seq, source, event_id in cursor.fetchall()}
+    return _sqlite_insert_new(cursor, batch, late, received_at=received_at)
 
 
 def _sqlite_insert_new(cursor: Any, batch: Sequence[ValidEvent], late: Sequence[bool], *,
