@@ -186,3 +186,23 @@ def test_replay_stores_fixed_payloads_and_marks_them(db: TestDatabase, clock: Fi
     with pytest.raises(InvalidInput, match="not pending"):
         service.replay_rejected(db.uow_factory, ids=[pending[0].id], hooks=IngestHooks(), settings=settings,
                                 clock=clock, actor=ACTOR)
+
+
+def test_losing_the_database_mid_batch_is_unavailable_and_stores_nothing(
+        postgres_url: str, clock: FixedClock, monkeypatch: pytest.MonkeyPatch) -> None:
+    from tally.errors import Unavailable
+    from tally.ingest import event_store
+    from tally.store.engine import build_engine
+    from tally.store.uow import UnitOfWorkFactory
+
+    engine = build_engine(postgres_url)
+    try:
+        factory = UnitOfWorkFactory(engine)
+        monkeypatch.setattr(event_store, "_PG_STAGING", "SELECT pg_terminate_backend(pg_backend_pid())")
+        with pytest.raises(Unavailable, match="database unavailable"):
+            service.ingest_body(factory, body(cloudevent("lost-1")), content_type=BATCH, origin="http",
+                                hooks=IngestHooks(), settings=settings_for(postgres_url), clock=clock, actor=ACTOR)
+        monkeypatch.undo()
+        assert all(e.event_id != "lost-1" for e in service.list_events(factory, limit=10_000))
+    finally:
+        engine.dispose()

@@ -110,5 +110,5 @@ def test_extension_attributes_are_ignored_and_the_limit_on_the_future_is_inclusi
 def test_a_batch_keeps_positions_and_splits_good_from_bad() -> None:
     items = [(0, enc(event(id="a"))), (1, enc(event(id=""))), (2, b"nonsense"), (3, enc(event(id="b")))]
     valid, rejected = validate_items(items, LIMITS)
-    assert [v.index for v in valid] == [0, 3]
+    assert [v.position for v in valid] == [0, 3]
     assert [(r.rejection.index, r.rejection.field) for r in rejected] == [(1, "id"), (2, "event")]

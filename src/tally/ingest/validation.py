@@ -13,7 +13,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from typing import Annotated, Any
+from typing import Annotated, Any, NamedTuple
 
 import msgspec
 
@@ -51,15 +51,17 @@ class _Loose(msgspec.Struct):
 
 _DECODER = msgspec.json.Decoder(_Envelope)
 _LOOSE = msgspec.json.Decoder(_Loose)
-_OBJECT_START = frozenset(b"{")
 _EMPTY_DATA = "{}"
 
 
-@dataclass(frozen=True, slots=True)
-class ValidEvent:
-    """An event that passed validation; `event_time` is UTC; `data_json` the exact payload text."""
+class ValidEvent(NamedTuple):
+    """An event that passed validation; `event_time` is UTC; `data_json` the exact payload text.
 
-    index: int
+    A NamedTuple, not a dataclass: a million of these are built per import, and a tuple is built
+    several times faster than a frozen dataclass. Immutable all the same.
+    """
+
+    position: int  # the item's index or line number (named so as not to shadow tuple.index)
     source: str
     event_id: str
     event_type: str
@@ -194,7 +196,7 @@ def validate_items(items: Iterable[tuple[int, bytes]], limits: Limits) -> tuple[
             data_bytes = bytes(data)
             if data_bytes == b"null":
                 data_json = _EMPTY_DATA
-            elif data_bytes[0] not in _OBJECT_START:
+            elif data_bytes[0] != 0x7B:  # "{"
                 kind = _json_kind(msgspec.json.decode(data_bytes))
                 rejected.append(RejectedItem(Rejection(index, "data", f"must be a JSON object, got {kind}"), raw))
                 continue
