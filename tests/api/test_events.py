@@ -96,6 +96,7 @@ def test_all_rejected_answers_400_problem_with_per_item_errors(client: TestClien
     problem = response.json()
     assert problem["status"] == 400 and problem["code"] == "events_rejected"
     assert [(e["index"], e["field"]) for e in problem["errors"]] == [(0, "id"), (1, "time")]
+    assert problem["rejected"] == problem["errors"] and problem["accepted"] == 0
     assert listed(client, reader) == []
 
 
