@@ -157,3 +157,16 @@ def test_compose_event_keeps_data_text() -> None:
     assert compose_event({"id": "a"}, {}, '{"x": 1.0}') == b'{"specversion":"1.0","id":"a","data":{"x": 1.0}}'
     assert compose_event({}, {"x": 1}, None) == b'{"specversion":"1.0","data":{"x":1}}'
     assert compose_event({"specversion": "1.0"}, {}, None) == b'{"specversion":"1.0"}'
+
+
+def test_a_rerun_does_not_quarantine_the_same_reject_twice(db: TestDatabase, clock: FixedClock,
+                                                           tmp_path: Path) -> None:
+    path = tmp_path / "events.ndjson"
+    path.write_text("\n".join([*ndjson_lines(2), "{bad", '{"also": "bad"}']) + "\n")
+    first = run(db, clock, path)
+    again = run(db, clock, path)
+    assert [r.index for r in first.rejected] == [r.index for r in again.rejected] == [3, 4]  # still reported
+    assert [q.item_index for q in service.rejected_events(db.uow_factory)] == [3, 4]  # kept once
+    path.write_text("\n".join([*ndjson_lines(2), "{bad, but different"]) + "\n")
+    run(db, clock, path)
+    assert [q.item_index for q in service.rejected_events(db.uow_factory)] == [3, 4, 3]

@@ -50,10 +50,11 @@ def ingest_command(
     with progress(enabled=not json) as bar:
         for name in paths:
             path = None if name == "-" else Path(name)
-            task = bar.add_task(path.name if path else "stdin", total=None)
+            unit = 1 if (path and path.suffix.lower() in (".json", ".parquet", ".pq")) else 1024  # rows or KiB
+            task = bar.add_task(f"{path.name if path else 'stdin'}{'' if unit == 1 else ' (KiB)'}", total=None)
 
-            def advance(done: int, size: int, task: Any = task) -> None:
-                bar.update(task, completed=done, total=size or None)
+            def advance(done: int, size: int, task: Any = task, unit: int = unit) -> None:
+                bar.update(task, completed=-(-done // unit), total=-(-size // unit) or None)
 
             report = service.ingest_file(t.uow_factory, path, fmt=fmt, hooks=t.ingest_hooks, settings=t.settings,
                                          clock=t.clock, actor=actor(), progress=advance, batch_size=batch_size)

@@ -119,19 +119,30 @@ def _sqlite_insert_new(cursor: Any, batch: Sequence[ValidEvent], late: Sequence[
 
 
 def quarantine(uow: UnitOfWork, items: Sequence[RejectedItem], *, origin: str, received_at: datetime,
-               raw_chars_max: int) -> list[int]:
-    """Keep each rejected item with its raw payload (cut at `raw_chars_max`) and reason; returns their ids."""
-    ids: list[int] = []
+               raw_chars_max: int) -> int:
+    """Keep each rejected item with its raw payload (cut at `raw_chars_max`) and reason; returns how many
+    were added. An item already pending from the same origin, at the same position, with the same
+    payload (a re-run of the same file, a retried request) is not kept twice."""
+    origin = origin[:1024]
+    rows: list[dict[str, Any]] = []
     for item in items:
         raw = item.raw.decode("utf-8", errors="replace")
         if len(raw) > raw_chars_max:
             raw = raw[:raw_chars_max]
-        result = uow.connection.execute(insert(rejected_events).values(
-            received_at=received_at, origin=origin[:1024], item_index=item.rejection.index,
-            field=item.rejection.field[:255], reason=item.rejection.reason, raw_payload=raw,
-        ).returning(rejected_events.c.seq))
-        ids.append(int(result.scalar_one()))
-    return ids
+        rows.append({"received_at": received_at, "origin": origin, "item_index": item.rejection.index,
+                     "field": item.rejection.field[:255], "reason": item.rejection.reason, "raw_payload": raw})
+    r = rejected_events
+    pending: set[tuple[int, str]] = set()
+    positions = sorted({item.rejection.index for item in items})
+    for start in range(0, len(positions), 1000):
+        pending.update(uow.connection.execute(
+            select(r.c.item_index, r.c.raw_payload).where(
+                r.c.origin == origin, r.c.item_index.in_(positions[start:start + 1000]), r.c.replayed_at.is_(None)))
+            .all())
+    fresh = [row for row in rows if (row["item_index"], row["raw_payload"]) not in pending]
+    if fresh:
+        uow.connection.execute(insert(r), fresh)
+    return len(fresh)
 
 
 def _stored(row: Row[Any]) -> StoredEvent:
