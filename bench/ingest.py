@@ -353,7 +353,7 @@ def main() -> None:
     n = args.events
     print(f"ingest bench: {n:,} CloudEvents ({n - distinct:,} re-sent duplicates, {distinct:,} distinct), "
           f"{data.stat().st_size / n:.0f} bytes each; HTTP client: {args.connections} keep-alive connections; "
-          f"{os.cpu_count()} cores\n")
+          f"{os.cpu_count()} cores, load average {os.getloadavg()[0]:.1f} at start\n")
     header = f"{'backend':<9} {'path':<36} {'seconds':>8} {'events/s':>10} {'of raw':>7}  {'stored':>8}  check"
     print(header)
     print("-" * len(header))
@@ -374,7 +374,8 @@ def main() -> None:
             busy = http["in_route_s"] / http["seconds"] / args.connections
             line(f"HTTP batches of {batch:,}", http["seconds"], http["stored"],
                  f"statuses={http['statuses']} in-route {busy:.0%} of each connection's time")
-    print("\ntargets (2 cores): file import into PostgreSQL ≥ 50,000 events/s and ≥ 60 % of raw; "
+    print(f"\nload average {os.getloadavg()[0]:.1f} at the end (other processes on the machine skew every figure)")
+    print("targets (2 cores): file import into PostgreSQL ≥ 50,000 events/s and ≥ 60 % of raw; "
           "HTTP batch ingest ≥ 25,000 events/s")
     data.unlink()
 

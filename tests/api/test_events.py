@@ -96,6 +96,7 @@ def test_all_rejected_answers_400_problem_with_per_item_errors(client: TestClien
     problem = response.json()
     assert problem["status"] == 400 and problem["code"] == "events_rejected"
     assert [(e["index"], e["field"]) for e in problem["errors"]] == [(0, "id"), (1, "time")]
+    assert problem["rejected"] == problem["errors"] and problem["accepted"] == 0
     assert listed(client, reader) == []
 
 
@@ -232,3 +233,9 @@ def test_a_deadlock_that_persists_is_503(client: TestClient, writer: Headers, mo
     response = post(client, [event(1)], writer)
     assert response.status_code == 503 and "retry-after" in response.headers
     assert len(attempts) == events_route.INGEST_ATTEMPTS
+
+
+def test_openapi_documents_the_three_media_types_and_answers(client: TestClient) -> None:
+    operation = client.get("/openapi.json").json()["paths"]["/api/v1/events"]["post"]
+    assert set(operation["requestBody"]["content"]) == {CE, BATCH, JSON}
+    assert {"202", "204", "400", "503"} <= set(operation["responses"])

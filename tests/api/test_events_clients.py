@@ -112,3 +112,35 @@ def test_cloudevents_sdk_structured_and_batch(live_url: str, key_for: Callable[[
     assert sorted(listed_ids(live_url, reader, subject="deployment-9")) == [f"ce-{i}" for i in range(6)]
     assert len(listed_ids(live_url, reader, type="storage.used", limit="2")) == 2
     assert listed_ids(live_url, reader, type="api.request") == []
+
+
+def test_a_slow_batch_does_not_block_the_event_loop(live_url: str, key_for: Callable[[str], Headers],
+                                                    monkeypatch: pytest.MonkeyPatch) -> None:
+    from tally.api.routes import events as events_route
+
+    entered, release = threading.Event(), threading.Event()
+    real = events_route.ingest_body
+
+    def slow(*args: object, **kwargs: object) -> object:
+        entered.set()
+        release.wait(timeout=30)
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(events_route, "ingest_body", slow)
+    writer = key_for("ingest")
+    body = to_json(CloudEvent({"id": "slow-1", "source": "s", "type": "t", "subject": "x",
+                               "time": (T0 - timedelta(minutes=1)).isoformat()}, {"n": 1}))
+    answers: list[int] = []
+    sender = threading.Thread(target=lambda: answers.append(httpx.post(
+        f"{live_url}/api/v1/events", content=body,
+        headers={"content-type": "application/cloudevents+json", **writer}, timeout=30).status_code))
+    sender.start()
+    try:
+        assert entered.wait(timeout=10)
+        started = time.monotonic()
+        assert httpx.get(f"{live_url}/healthz", timeout=5).status_code == 200  # served while the batch runs
+        assert time.monotonic() - started < 2
+    finally:
+        release.set()
+        sender.join(timeout=30)
+    assert answers == [204]

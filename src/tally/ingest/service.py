@@ -13,9 +13,11 @@ from dataclasses import asdict
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+from sqlalchemy.exc import InterfaceError, OperationalError
+
 from tally.audit.model import Actor
 from tally.clock import Clock
-from tally.errors import InvalidInput
+from tally.errors import InvalidInput, Unavailable
 from tally.ingest import event_store, metrics
 from tally.ingest.attribution import SubjectMapping
 from tally.ingest.errors import MappingOverlap, UnsupportedContentType
@@ -102,6 +104,23 @@ def _ingest_items(uow_factory: UnitOfWorkFactory, items: list[tuple[int, bytes]]
     limits = Limits(now=now, future_tolerance=settings.future_event_tolerance,
                     event_bytes_max=settings.event_bytes_max)
     valid, rejected = validate_items(items, limits)  # pure, outside the transaction: the lock is held less
+    try:
+        result, unique, stored = _store_batch(uow_factory, valid, rejected, items=len(items), origin=origin,
+                                              hooks=hooks, settings=settings, now=now, actor=actor,
+                                              on_stored=on_stored)
+    except (OperationalError, InterfaceError) as exc:
+        # The connection was lost or the database refused mid-batch (the rollback itself may be what
+        # failed): nothing was committed, so the caller may retry the same batch.
+        raise Unavailable(f"database unavailable while storing events: {exc.orig or exc}") from exc
+    _count(result, unique, stored, now)
+    return result
+
+
+def _store_batch(uow_factory: UnitOfWorkFactory, valid: list[ValidEvent], rejected: list[RejectedItem], *,
+                 items: int, origin: str, hooks: IngestHooks, settings: Settings, now: datetime, actor: Actor,
+                 on_stored: Callable[[UnitOfWork, BatchResult], None] | None) \
+        -> tuple[BatchResult, list[ValidEvent], dict[tuple[str, str], int]]:
+    """One transaction: drop duplicates, store, flag late, quarantine, notify observers, audit, commit."""
     with uow_factory() as uow:
         if hooks.known_event_types is not None:
             valid, rejected = _strict_types(valid, rejected, hooks.known_event_types.known_event_types(uow))
@@ -123,7 +142,7 @@ def _ingest_items(uow_factory: UnitOfWorkFactory, items: list[tuple[int, bytes]]
         result = BatchResult(accepted=len(stored), duplicates=in_batch_duplicates + len(unique) - len(stored),
                              rejected=tuple(r.rejection for r in rejected))
         uow.audit.record("events.ingested", actor=actor, subject_type="ingest_batch", subject_id=origin[:255], at=now,
-                         after={"origin": origin, "items": len(items), "accepted": result.accepted,
+                         after={"origin": origin, "items": items, "accepted": result.accepted,
                                 "duplicates": result.duplicates, "rejected": len(result.rejected),
                                 "late": sum(1 for e, is_late in zip(unique, late, strict=True)
                                             if is_late and (e.source, e.event_id) in stored),
@@ -132,8 +151,7 @@ def _ingest_items(uow_factory: UnitOfWorkFactory, items: list[tuple[int, bytes]]
         if on_stored is not None:
             on_stored(uow, result)
         uow.commit()
-    _count(result, unique, stored, now)
-    return result
+    return result, unique, stored
 
 
 def _strict_types(valid: list[ValidEvent], rejected: list[RejectedItem],
@@ -146,7 +164,7 @@ def _strict_types(valid: list[ValidEvent], rejected: list[RejectedItem],
             kept.append(e)
         else:
             rejected.append(RejectedItem(Rejection(
-                e.index, "type", f"unknown event type {e.event_type!r} (the catalog is strict: no meter reads it)"),
+                e.position, "type", f"unknown event type {e.event_type!r} (the catalog is strict: no meter reads it)"),
                 e.raw))
     return kept, rejected
 
@@ -187,8 +205,9 @@ def _count(result: BatchResult, unique: Sequence[ValidEvent], stored: dict[tuple
     metrics.batch_events.observe(result.total)
     if stored:
         now_s = now.timestamp()
-        metrics.lag_seconds.observe_many(now_s - e.event_time.timestamp() for e in unique
-                                         if (e.source, e.event_id) in stored)
+        new_events = unique if len(stored) == len(unique) else \
+            [e for e in unique if (e.source, e.event_id) in stored]
+        metrics.lag_seconds.observe_many([now_s - e.event_time.timestamp() for e in new_events])
 
 
 # --- reading events -------------------------------------------------------------------------------------------
@@ -248,7 +267,7 @@ def replay_rejected(uow_factory: UnitOfWorkFactory, *, ids: Sequence[int] | None
         with uow_factory() as uow:
             known = hooks.known_event_types.known_event_types(uow)
         valid, still_rejected = _strict_types(valid, still_rejected, known)
-    good_ids = [e.index for e in valid]
+    good_ids = [e.position for e in valid]
 
     def mark(uow: UnitOfWork, _result: BatchResult) -> None:
         event_store.mark_replayed(uow, good_ids, at=now)
@@ -256,7 +275,7 @@ def replay_rejected(uow_factory: UnitOfWorkFactory, *, ids: Sequence[int] | None
                          subject_id=",".join(str(i) for i in good_ids)[:255], at=now,
                          after={"replayed": good_ids})
 
-    stored = _ingest_items(uow_factory, [(e.index, e.raw) for e in valid], origin="replay", hooks=hooks,
+    stored = _ingest_items(uow_factory, [(e.position, e.raw) for e in valid], origin="replay", hooks=hooks,
                            settings=settings, clock=clock, actor=actor, on_stored=mark)
     rejected = sorted((r.rejection for r in still_rejected), key=lambda r: r.index)
     return BatchResult(accepted=stored.accepted, duplicates=stored.duplicates,

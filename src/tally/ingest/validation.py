@@ -13,7 +13,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from typing import Annotated, Any
+from typing import Annotated, Any, NamedTuple
 
 import msgspec
 
@@ -51,15 +51,17 @@ class _Loose(msgspec.Struct):
 
 _DECODER = msgspec.json.Decoder(_Envelope)
 _LOOSE = msgspec.json.Decoder(_Loose)
-_OBJECT_START = frozenset(b"{")
 _EMPTY_DATA = "{}"
 
 
-@dataclass(frozen=True, slots=True)
-class ValidEvent:
-    """An event that passed validation; `event_time` is UTC; `data_json` the exact payload text."""
+class ValidEvent(NamedTuple):
+    """An event that passed validation; `event_time` is UTC; `data_json` the exact payload text.
 
-    index: int
+    A NamedTuple, not a dataclass: a million of these are built per import, and a tuple is built
+    several times faster than a frozen dataclass. Immutable all the same.
+    """
+
+    position: int  # the item's index or line number (named so as not to shadow tuple.index)
     source: str
     event_id: str
     event_type: str
@@ -67,6 +69,11 @@ class ValidEvent:
     event_time: datetime
     data_json: str
     raw: bytes
+
+
+def new_valid(fields: tuple[int, str, str, str, str, datetime, str, bytes]) -> ValidEvent:
+    """Build a ValidEvent from a tuple without the NamedTuple's Python-level __new__ (hot path)."""
+    return tuple.__new__(ValidEvent, fields)
 
 
 @dataclass(frozen=True, slots=True)
@@ -112,19 +119,16 @@ def parse_time(text: str) -> datetime:
     return value.astimezone(UTC)
 
 
-def _explain(index: int, raw: bytes, limits: Limits) -> Rejection | _Envelope:
+def _explain(index: int, raw: bytes) -> Rejection | _Envelope:
     """Why an item failed the typed decode — or, when only a detail failed (a time with a
     non-UTC offset msgspec refused), the envelope rebuilt by hand."""
     try:
         loose = _LOOSE.decode(raw)
+    except msgspec.ValidationError:  # well-formed JSON, but not an object (ValidationError is a DecodeError)
+        kind = _json_kind(msgspec.json.decode(raw))
+        return Rejection(index, EVENT, f"must be a JSON object (a CloudEvent), got {kind}")
     except msgspec.DecodeError as exc:
         return Rejection(index, EVENT, f"is not valid JSON: {exc}")
-    except msgspec.ValidationError:
-        try:
-            kind = _json_kind(msgspec.json.decode(raw))
-        except msgspec.DecodeError as exc:  # pragma: no cover - the loose decode would have said so
-            return Rejection(index, EVENT, f"is not valid JSON: {exc}")
-        return Rejection(index, EVENT, f"must be a JSON object (a CloudEvent), got {kind}")
     values: dict[str, str] = {}
     for name in REQUIRED:
         value = getattr(loose, name)
@@ -161,6 +165,7 @@ def validate_items(items: Iterable[tuple[int, bytes]], limits: Limits) -> tuple[
     known = limits.known_types
     decode = _DECODER.decode
     tolerance_s = int(limits.future_tolerance.total_seconds())
+    append = valid.append
     for index, raw in items:
         if len(raw) > size_max:
             rejected.append(RejectedItem(Rejection(
@@ -169,7 +174,7 @@ def validate_items(items: Iterable[tuple[int, bytes]], limits: Limits) -> tuple[
         try:
             env = decode(raw)
         except (msgspec.ValidationError, msgspec.DecodeError):
-            explained = _explain(index, raw, limits)
+            explained = _explain(index, raw)
             if isinstance(explained, Rejection):
                 rejected.append(RejectedItem(explained, raw))
                 continue
@@ -191,19 +196,15 @@ def validate_items(items: Iterable[tuple[int, bytes]], limits: Limits) -> tuple[
         elif event_time.tzinfo is not UTC:
             event_time = event_time.astimezone(UTC)
         data = env.data
-        if not data:
-            data_json = _EMPTY_DATA
-        else:
-            data_bytes = bytes(data)
-            if data_bytes == b"null":
+        data_json = str(data, "utf-8") if data else _EMPTY_DATA  # the payload's exact text
+        if data_json[0] != "{":
+            if data_json == "null":
                 data_json = _EMPTY_DATA
-            elif data_bytes[0] not in _OBJECT_START:
-                kind = _json_kind(msgspec.json.decode(data_bytes))
+            else:
+                kind = _json_kind(msgspec.json.decode(data_json))
                 rejected.append(RejectedItem(Rejection(index, "data", f"must be a JSON object, got {kind}"), raw))
                 continue
-            else:
-                data_json = data_bytes.decode()
-        valid.append(ValidEvent(index, env.source, env.id, env.type, env.subject, event_time, data_json, raw))
+        append(new_valid((index, so, i, ty, su, event_time, data_json, raw)))
     return valid, rejected
 
 

@@ -8,7 +8,8 @@ with Retry-After, never a 2xx.
 Answers (OpenMeter answers 204 for an accepted request; the 202 shape is Tally's extension):
 - 204, no body            every event stored or recognised as a duplicate of a stored one;
 - 202, application/json   some stored, some rejected: {"accepted", "duplicates", "rejected": [...]};
-- 400, problem+json       every event rejected, one `errors` item per event {index, field, reason};
+- 400, problem+json       every event rejected, one `errors` item per event {index, field, reason}
+                          (also as `rejected`, the 202 shape);
 - 413 / 415               body over `request_bytes_max` / a media type other than the three below;
 - 503 + Retry-After       database unavailable: nothing was acknowledged, retry the same batch.
 """
@@ -250,7 +251,8 @@ def batch_response(result: BatchResult) -> Response:
     shown = "; ".join(f"[{r['index']}] {r['field']}: {r['reason']}" for r in rejected[:3])
     more = f" (and {len(rejected) - 3} more)" if len(rejected) > 3 else ""
     return problem(status=400, code="events_rejected", title="Every event was rejected",
-                   detail=f"{len(rejected)} of {len(rejected)} events rejected: {shown}{more}", errors=rejected)
+                   detail=f"{len(rejected)} of {len(rejected)} events rejected: {shown}{more}", errors=rejected,
+                   accepted=0, duplicates=0, rejected=rejected)
 
 
 def _instant(name: str, text: str | None) -> datetime | None:

@@ -35,7 +35,7 @@ rejected_events = Table(
     Column("reason", Text, nullable=False),
     Column("raw_payload", Text, nullable=False),
     Column("replayed_at", UtcDateTime, nullable=True),
-    Index(None, "replayed_at", "seq"),
+    Index(None, "origin", "item_index"),
 )
 
 subject_mappings = Table(

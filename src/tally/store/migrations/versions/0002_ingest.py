@@ -45,7 +45,7 @@ def upgrade() -> None:
         sa.Column("raw_payload", sa.Text, nullable=False),
         sa.Column("replayed_at", UtcDateTime, nullable=True),
     )
-    op.create_index("ix_rejected_events_replayed_at_seq", "rejected_events", ["replayed_at", "seq"])
+    op.create_index("ix_rejected_events_origin_item_index", "rejected_events", ["origin", "item_index"])
     op.create_table(
         "subject_mappings",
         sa.Column("seq", BigId, primary_key=True, autoincrement=True),
