@@ -246,3 +246,13 @@ def subjects_of_customer(connection: Connection, customer_id: str) -> tuple[str,
     """Every subject ever mapped to `customer_id` (ingest's mapping table, read only)."""
     query = select(subject_mappings.c.subject).distinct().where(subject_mappings.c.customer_id == customer_id)
     return tuple(sorted(connection.execute(query).scalars()))
+
+
+def event_time_bounds(connection: Connection, *, event_types: Iterable[str]) -> tuple[datetime, datetime] | None:
+    from sqlalchemy import func
+
+    row = connection.execute(select(func.min(events.c.event_time), func.max(events.c.event_time))
+                             .where(events.c.event_type.in_(sorted(set(event_types))))).one()
+    if row[0] is None:
+        return None
+    return row[0], row[1]
