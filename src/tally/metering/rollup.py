@@ -41,12 +41,17 @@ def hour_start(at: datetime) -> datetime:
 
 @dataclass(frozen=True, slots=True)
 class CompiledMeter:
-    """A meter version with its JSONPaths split once, for the per-event loop."""
+    """A meter version with its JSONPaths split once and its facts flattened, for the per-event loop."""
 
     version: MeterVersion
     value_path: tuple[str, ...] | None
     group_paths: tuple[tuple[str, tuple[str, ...]], ...]
     filters: tuple[tuple[tuple[str, ...], str], ...]
+    slug: str = ""
+    number: int = 0
+    effective_from: datetime | None = None
+    numeric: bool = False
+    unique: bool = False
 
     @classmethod
     def of(cls, version: MeterVersion) -> CompiledMeter:
@@ -54,7 +59,9 @@ class CompiledMeter:
         return cls(version=version,
                    value_path=parse_path(d.value_property) if d.value_property else None,
                    group_paths=tuple((name, parse_path(path)) for name, path in d.group_by),
-                   filters=tuple((parse_path(field), expected) for field, expected in d.filter))
+                   filters=tuple((parse_path(field), expected) for field, expected in d.filter),
+                   slug=d.slug, number=version.version, effective_from=version.effective_from,
+                   numeric=d.aggregation in NUMERIC_AGGREGATIONS, unique=d.aggregation is Aggregation.UNIQUE_COUNT)
 
 
 def group_key_of(groups: Mapping[str, str | None]) -> str:
@@ -65,22 +72,24 @@ def group_key_of(groups: Mapping[str, str | None]) -> str:
 class Accumulator:
     """Mutable per-call accumulation of states; lives only inside one function call (or one batch)."""
 
-    __slots__ = ("distinct", "rejects", "states")
+    __slots__ = ("_group_keys", "distinct", "rejects", "states")
 
     def __init__(self) -> None:
         # key → [count, sum, min, max, latest, latest_time, latest_seq]
         self.states: dict[KeyTuple, list[Any]] = {}
         self.distinct: dict[KeyTuple, set[str]] = {}
         self.rejects: list[MeterReject] = []
+        self._group_keys: dict[tuple[str, int], dict[tuple[str | None, ...], str]] = {}
 
     def add(self, meters: Sequence[CompiledMeter], events: Iterable[StoredEvent],
             customer_of: Callable[[str, datetime], str | None], *,
             window_of: Callable[[datetime], datetime] = hour_start) -> None:
         """Fold events into the states of every meter version that covers them (hourly windows unless
-        `window_of` says otherwise: minute queries use minute windows)."""
-        by_type: dict[str, list[CompiledMeter]] = {}
+        `window_of` says otherwise: minute queries use minute windows). The hot loop of ingest: keep it flat."""
+        by_type: dict[str, list[tuple[CompiledMeter, dict[tuple[str | None, ...], str]]]] = {}
         for meter in meters:
-            by_type.setdefault(meter.version.definition.event_type, []).append(meter)
+            cache = self._group_keys.setdefault((meter.slug, meter.number), {})  # per meter: names differ
+            by_type.setdefault(meter.version.definition.event_type, []).append((meter, cache))
         states, distinct = self.states, self.distinct
         with localcontext(EXACT):
             for event in events:
@@ -88,26 +97,28 @@ class Accumulator:
                 if not interested:
                     continue
                 data = loads_exact(event.data_json)
-                window = window_of(event.event_time)
+                event_time = event.event_time
+                window = window_of(event_time)
                 customer: str | None = None
                 resolved = False
-                for meter in interested:
-                    if not meter.version.covers(event.event_time):
+                for meter, group_keys in interested:
+                    if meter.effective_from is not None and event_time < meter.effective_from:
                         continue
                     if meter.filters and not all(text_of(extract(data, path)) == expected
                                                  for path, expected in meter.filters):
                         continue
-                    aggregation = meter.version.definition.aggregation
                     number: Decimal | None = None
                     token: str | None = None
                     if meter.value_path is not None:
                         raw = extract(data, meter.value_path)
-                        if aggregation is Aggregation.UNIQUE_COUNT:
+                        if meter.unique:
                             token = _distinct_token(raw)
                             if token is None:
                                 self._reject(event, meter, "value is missing" if is_missing(raw) or raw is None
                                              else f"value is not a scalar: {type(raw).__name__}")
                                 continue
+                        elif type(raw) is Decimal and raw.is_finite():
+                            number = raw
                         else:
                             parsed = number_of(raw)
                             if isinstance(parsed, str):
@@ -115,24 +126,30 @@ class Accumulator:
                                 continue
                             number = parsed
                     if not resolved:
-                        customer = customer_of(event.subject, event.event_time)
+                        customer = customer_of(event.subject, event_time)
                         resolved = True
-                    groups = {name: text_of(extract(data, path)) for name, path in meter.group_paths}
-                    key: KeyTuple = (meter.version.slug, meter.version.version, customer or "", event.subject,
-                                     window, group_key_of(groups) if groups else "{}")
+                    if meter.group_paths:
+                        values = tuple(text_of(extract(data, path)) for _, path in meter.group_paths)
+                        group_key = group_keys.get(values)
+                        if group_key is None:
+                            group_key = group_keys[values] = group_key_of(
+                                {name: value for (name, _), value in zip(meter.group_paths, values, strict=True)})
+                    else:
+                        group_key = "{}"
+                    key: KeyTuple = (meter.slug, meter.number, customer or "", event.subject, window, group_key)
                     state = states.get(key)
                     if state is None:
                         state = states[key] = [0, ZERO, None, None, None, None, None]
                     state[0] += 1
-                    if number is not None and aggregation in NUMERIC_AGGREGATIONS:
+                    if number is not None and meter.numeric:
                         state[1] += number
                         low, high = state[2], state[3]
                         if low is None or number < low or (number == low and str(number) < str(low)):
                             state[2] = number
                         if high is None or number > high or (number == high and str(number) < str(high)):
                             state[3] = number
-                        if state[5] is None or (event.event_time, event.seq) > (state[5], state[6]):
-                            state[4], state[5], state[6] = number, event.event_time, event.seq
+                        if state[5] is None or (event_time, event.seq) > (state[5], state[6]):
+                            state[4], state[5], state[6] = number, event_time, event.seq
                     if token is not None:
                         distinct.setdefault(key, set()).add(token)
 

@@ -6,10 +6,11 @@ Batch-shaped: reads look keys up with one indexed IN per chunk, writes use execu
 from __future__ import annotations
 
 from collections.abc import Iterable, Iterator, Mapping, Sequence
-from datetime import datetime
+from datetime import UTC, datetime
+from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import ColumnElement, Connection, and_, bindparam, delete, insert, select, update
+from sqlalchemy import ColumnElement, Connection, and_, delete, insert, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 
 from tally.audit.canonical import canonical_json
@@ -23,7 +24,7 @@ from tally.metering.model import (
     RollupState,
     StoredReject,
 )
-from tally.metering.rollup import KeyTuple, key_hash, merge
+from tally.metering.rollup import KeyTuple, key_hash, merge, state_of
 from tally.store.schema.ingest import events, subject_mappings
 from tally.store.schema.metering import meter_distinct_values, meter_rejects, meter_rollups, meters
 
@@ -82,41 +83,101 @@ def _key_of_row(row: Any) -> KeyTuple:
     return (row.meter_slug, int(row.meter_version), row.customer_id, row.subject, row.window_start, row.group_key)
 
 
-def upsert_states(connection: Connection, states: Mapping[KeyTuple, RollupState],
+_STATE_COLUMNS = ("event_count", "value_sum", "value_min", "value_max", "latest_value", "latest_time", "latest_seq")
+_KEY_COLUMNS = ("rollup_key", "meter_slug", "meter_version", "customer_id", "subject", "window_start", "group_key")
+
+
+class _Driver:
+    """The hot path's parameter conversion, done once per value instead of through SQLAlchemy's per-row
+    type processors: exactly what ExactDecimal/UtcDateTime would bind (SQLite: exact decimal text and
+    naive-UTC `YYYY-MM-DD HH:MM:SS.ffffff`; PostgreSQL: Decimal and aware datetimes as they are)."""
+
+    def __init__(self, dialect: str) -> None:
+        self.sqlite = dialect == "sqlite"
+        self.mark = "?" if self.sqlite else "%s"
+        self._times: dict[datetime, Any] = {}
+
+    def dec(self, value: Decimal | None) -> Any:
+        if value is None or not self.sqlite:
+            return value
+        return format(value, "f")
+
+    def time(self, value: datetime | None) -> Any:
+        if value is None or not self.sqlite:
+            return value
+        out = self._times.get(value)
+        if out is None:
+            out = self._times[value] = value.astimezone(UTC).replace(tzinfo=None).isoformat(sep=" ",
+                                                                                            timespec="microseconds")
+        return out
+
+    def read_dec(self, value: Any) -> Decimal | None:
+        return None if value is None else value if isinstance(value, Decimal) else Decimal(value)
+
+    def read_time(self, value: Any) -> datetime | None:
+        if value is None:
+            return None
+        if isinstance(value, str):
+            return datetime.fromisoformat(value).replace(tzinfo=UTC)
+        parsed: datetime = value
+        return parsed.astimezone(UTC) if parsed.tzinfo else parsed.replace(tzinfo=UTC)
+
+    def state_params(self, s: RollupState) -> tuple[Any, ...]:
+        return (s.count, self.dec(s.sum), self.dec(s.min), self.dec(s.max), self.dec(s.latest),
+                self.time(s.latest_time), s.latest_seq)
+
+    def raw_params(self, v: Sequence[Any]) -> tuple[Any, ...]:
+        """An accumulator's raw state [count, sum, min, max, latest, latest_time, latest_seq] as parameters;
+        a one-event state's min, max and latest are the same Decimal object, so it is formatted once."""
+        total, low, high, latest = v[1], v[2], v[3], v[4]
+        low_p = self.dec(low)
+        return (v[0], self.dec(total), low_p, low_p if high is low else self.dec(high),
+                low_p if latest is low else self.dec(latest), self.time(v[5]), v[6])
+
+
+def upsert_states(connection: Connection, states: Mapping[KeyTuple, RollupState | Sequence[Any]],
                   distinct: Mapping[KeyTuple, Iterable[str]]) -> None:
-    """Merge `states` into the stored rollups: read the touched rows, merge in memory, write back."""
+    """Merge `states` (records, or an accumulator's raw lists) into the stored rollups: read the touched
+    rows (one IN per 900 keys), merge in memory, write back with two executemany statements. O(batch),
+    a handful of round trips."""
     if not states:
         return
+    driver = _Driver(connection.dialect.name)
+    mark = driver.mark
     hashed = {key_hash(k): k for k in states}
     existing: dict[str, RollupState] = {}
     hashes = list(hashed)
-    state_columns = [meter_rollups.c.rollup_key, meter_rollups.c.event_count, meter_rollups.c.value_sum,
-                     meter_rollups.c.value_min, meter_rollups.c.value_max, meter_rollups.c.latest_value,
-                     meter_rollups.c.latest_time, meter_rollups.c.latest_seq]
+    select_sql = f"SELECT rollup_key, {', '.join(_STATE_COLUMNS)} FROM meter_rollups WHERE rollup_key IN "
     for i in range(0, len(hashes), IN_CHUNK_MAX):
         chunk = hashes[i:i + IN_CHUNK_MAX]
-        for row in connection.execute(select(*state_columns).where(meter_rollups.c.rollup_key.in_(chunk))):
-            existing[row.rollup_key] = _state_of_row(row)
-    inserts: list[dict[str, Any]] = []
-    updates: list[dict[str, Any]] = []
+        rows = connection.exec_driver_sql(select_sql + f"({', '.join([mark] * len(chunk))})", tuple(chunk))
+        for r in rows:
+            existing[r[0]] = RollupState(count=int(r[1]), sum=driver.read_dec(r[2]) or Decimal(0),
+                                         min=driver.read_dec(r[3]), max=driver.read_dec(r[4]),
+                                         latest=driver.read_dec(r[5]), latest_time=driver.read_time(r[6]),
+                                         latest_seq=None if r[7] is None else int(r[7]))
+    inserts: list[tuple[Any, ...]] = []
+    updates: list[tuple[Any, ...]] = []
     for h, key in hashed.items():
-        state = states[key]
+        given = states[key]
         before = existing.get(h)
         if before is None:
-            inserts.append({"rollup_key": h, "meter_slug": key[0], "meter_version": key[1], "customer_id": key[2],
-                            "subject": key[3], "window_start": key[4], "group_key": key[5], **_state_values(state)})
+            params = driver.state_params(given) if isinstance(given, RollupState) else driver.raw_params(given)
+            inserts.append((h, key[0], key[1], key[2], key[3], driver.time(key[4]), key[5], *params))
         else:
-            merged = _state_values(merge(before, state))
-            updates.append({"k": h, **{f"n_{c}": v for c, v in merged.items()}})
+            state = given if isinstance(given, RollupState) else state_of(given)
+            updates.append((*driver.state_params(merge(before, state)), h))
     if inserts:
-        connection.execute(insert(meter_rollups), inserts)
+        columns = (*_KEY_COLUMNS, *_STATE_COLUMNS)
+        connection.exec_driver_sql(
+            f"INSERT INTO meter_rollups ({', '.join(columns)}) VALUES ({', '.join([mark] * len(columns))})", inserts)
     if updates:
-        statement = update(meter_rollups).where(meter_rollups.c.rollup_key == bindparam("k")).values(
-            **{c: bindparam(f"n_{c}") for c in _state_values(RollupState())})
-        connection.execute(statement, updates)
-    rows = [{"rollup_key": key_hash(k), "value": v} for k, values in distinct.items() for v in values]
-    if rows:
-        connection.execute(_insert_ignore(connection, meter_distinct_values, ["rollup_key", "value"]), rows)
+        assignments = ", ".join(f"{c} = {mark}" for c in _STATE_COLUMNS)
+        connection.exec_driver_sql(f"UPDATE meter_rollups SET {assignments} WHERE rollup_key = {mark}", updates)
+    rows_distinct = [(key_hash(k), v) for k, values in distinct.items() for v in values]
+    if rows_distinct:
+        connection.exec_driver_sql(f"INSERT INTO meter_distinct_values (rollup_key, value) VALUES ({mark}, {mark}) "
+                                   "ON CONFLICT (rollup_key, value) DO NOTHING", rows_distinct)
 
 
 def _insert_ignore(connection: Connection, table: Any, columns: list[str]) -> Any:
