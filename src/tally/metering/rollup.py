@@ -11,6 +11,7 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from decimal import ROUND_HALF_EVEN, Context, Decimal, Inexact, InvalidOperation, Overflow, localcontext
+from functools import lru_cache
 from typing import Any
 
 from tally.audit.canonical import canonical_json
@@ -230,8 +231,13 @@ def key_of(t: KeyTuple) -> RollupKey:
 
 def key_hash(t: KeyTuple) -> str:
     """The stored unique id of a rollup key (32 hex chars): one indexed column to look keys up by."""
-    text = f"{t[0]}\x1f{t[1]}\x1f{t[2]}\x1f{t[3]}\x1f{t[4].isoformat()}\x1f{t[5]}"
+    text = f"{t[0]}\x1f{t[1]}\x1f{t[2]}\x1f{t[3]}\x1f{_iso(t[4])}\x1f{t[5]}"
     return hashlib.blake2b(text.encode(), digest_size=16).hexdigest()
+
+
+@lru_cache(maxsize=65536)
+def _iso(window: datetime) -> str:
+    return window.isoformat()
 
 
 def states_digest(states: Mapping[KeyTuple, RollupState], distinct: Mapping[KeyTuple, Iterable[str]]) -> str:

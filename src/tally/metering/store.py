@@ -95,7 +95,6 @@ class _Driver:
     def __init__(self, dialect: str) -> None:
         self.sqlite = dialect == "sqlite"
         self.mark = "?" if self.sqlite else "%s"
-        self._times: dict[datetime, Any] = {}
 
     def dec(self, value: Decimal | None) -> Any:
         if value is None or not self.sqlite:
@@ -105,11 +104,9 @@ class _Driver:
     def time(self, value: datetime | None) -> Any:
         if value is None or not self.sqlite:
             return value
-        out = self._times.get(value)
-        if out is None:
-            out = self._times[value] = value.astimezone(UTC).replace(tzinfo=None).isoformat(sep=" ",
-                                                                                            timespec="microseconds")
-        return out
+        if value.tzinfo is UTC:  # the common case: "YYYY-MM-DD HH:MM:SS.ffffff+00:00" minus the offset
+            return value.isoformat(" ", "microseconds")[:26]
+        return value.astimezone(UTC).replace(tzinfo=None).isoformat(" ", "microseconds")
 
     def read_dec(self, value: Any) -> Decimal | None:
         return None if value is None else value if isinstance(value, Decimal) else Decimal(value)
