@@ -203,24 +203,34 @@ def _pick(a: Decimal | None, b: Decimal | None, *, lower: bool) -> Decimal | Non
 
 
 def quantity(aggregation: Aggregation, states: Iterable[RollupState], distinct: Iterable[str] = ()) -> Decimal:
-    """The meter's value over some states. With no events every aggregation gives 0 (billing's rule)."""
-    total = RollupState()
-    for state in states:
-        total = merge(total, state)
-    if aggregation is Aggregation.SUM:
-        return total.sum
-    if aggregation is Aggregation.COUNT:
-        return Decimal(total.count)
+    """The meter's value over some states (the same result as merging them, without building the merged
+    records: this runs over every rollup of a query). With no events every aggregation gives 0."""
     if aggregation is Aggregation.UNIQUE_COUNT:
         return Decimal(len(set(distinct)))
-    if aggregation is Aggregation.MIN:
-        return total.min if total.min is not None else ZERO
-    if aggregation is Aggregation.MAX:
-        return total.max if total.max is not None else ZERO
-    if aggregation is Aggregation.AVG:
-        return AVG_CONTEXT.divide(total.sum, Decimal(total.count)) if total.count else ZERO
-    if aggregation is Aggregation.LATEST:
-        return total.latest if total.latest is not None else ZERO
+    with localcontext(EXACT):
+        if aggregation is Aggregation.SUM:
+            return sum((s.sum for s in states), ZERO)
+        if aggregation is Aggregation.COUNT:
+            return Decimal(sum(s.count for s in states))
+        if aggregation is Aggregation.AVG:
+            total, count = ZERO, 0
+            for s in states:
+                total += s.sum
+                count += s.count
+            return AVG_CONTEXT.divide(total, Decimal(count)) if count else ZERO
+        if aggregation is Aggregation.MIN or aggregation is Aggregation.MAX:
+            lower = aggregation is Aggregation.MIN
+            best: Decimal | None = None
+            for s in states:
+                best = _pick(best, s.min if lower else s.max, lower=lower)
+            return best if best is not None else ZERO
+        if aggregation is Aggregation.LATEST:
+            latest: RollupState | None = None
+            for s in states:
+                if s.latest_time is not None and (latest is None or (s.latest_time, s.latest_seq or 0) >
+                                                  (latest.latest_time, latest.latest_seq or 0)):
+                    latest = s
+            return latest.latest if latest is not None and latest.latest is not None else ZERO
     raise ValueError(f"unknown aggregation {aggregation!r}")  # pragma: no cover - enum is closed
 
 
@@ -258,5 +268,10 @@ def _t(value: Decimal | None) -> str | None:
 
 
 def decode_groups(group_key: str) -> dict[str, str | None]:
+    return dict(_decoded_groups(group_key))
+
+
+@lru_cache(maxsize=65536)
+def _decoded_groups(group_key: str) -> tuple[tuple[str, str | None], ...]:
     parsed = loads_exact(group_key)
-    return {str(k): (None if v is None else str(v)) for k, v in parsed.items()}
+    return tuple((str(k), None if v is None else str(v)) for k, v in parsed.items())
