@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
+from pathlib import Path
 
 import pytest
 from sqlalchemy import select, update
@@ -15,6 +16,7 @@ from tally.metering.errors import MeterNotFound
 from tally.metering.service import MeterAction
 from tally.metering.usage import customers_with_usage, period_usage, period_usage_from_events, period_usage_many
 from tally.period import Period
+from tally.store.schema.ingest import subject_mappings
 from tally.store.schema.metering import meter_rejects, meter_rollups
 from tests.conftest import TestDatabase
 from tests.metering.builders import ACTOR, INSTANCE_HOURS, T0, define, event, ingest, map_subject
@@ -176,3 +178,44 @@ def test_verify_finds_a_tampered_rollup_and_rebuild_repairs_it(db: TestDatabase)
     assert service.verify(db.uow_factory, period_or_range=OCT).ok
     with db.uow_factory() as uow:
         assert uow.connection.execute(select(meter_rejects)).all() == []
+
+
+def test_catalog_apply_hands_meters_to_metering(db: TestDatabase) -> None:
+    from tally.catalog.service import apply_catalog
+
+    text = (Path(__file__).parents[2] / "src" / "tally" / "demo" / "catalog.yaml").read_text()
+    apply_catalog(db.uow_factory, text, actor=ACTOR, clock=FixedClock(T0), dry_run=True)
+    with db.uow_factory() as uow:
+        assert service.list_meters(uow) == ()
+    apply_catalog(db.uow_factory, text, actor=ACTOR, clock=FixedClock(T0))
+    with db.uow_factory() as uow:
+        assert sorted(m.slug for m in service.list_meters(uow)) == [
+            "egress_gb", "ingest_gb", "instance_hours", "search_requests", "snapshot_gb_hours"]
+        assert service.stored_slugs(uow) == frozenset(m.slug for m in service.list_meters(uow))
+
+
+def test_remap_moves_usage_between_customers_from_the_instant(db: TestDatabase) -> None:
+    define(db.uow_factory, INSTANCE_HOURS)
+    map_subject(db.uow_factory, "dep-1", "cust-a", T0)
+    ingest(db.uow_factory, [event("compute.instance.usage", "dep-1", T0 + timedelta(hours=h, minutes=m),
+                                  '{"hours": 1}') for h in range(4) for m in (10, 50)])
+    # dep-1 moves to cust-b at 02:30 (mid-hour): the ingest service ends the old mapping and notifies.
+    move = T0 + timedelta(hours=2, minutes=30)
+    with db.uow_factory() as uow:
+        uow.connection.execute(update(subject_mappings).where(subject_mappings.c.subject == "dep-1")
+                               .values(effective_to=move))
+        uow.commit()
+    map_subject(db.uow_factory, "dep-1", "cust-b", move, notify=True)
+    assert _usage(db, "cust-a")[:2] == (Decimal(5), Decimal(5))
+    assert _usage(db, "cust-b")[:2] == (Decimal(3), Decimal(3))
+    assert service.verify(db.uow_factory, period_or_range=OCT).ok
+
+
+def test_known_event_types_only_in_strict_mode(db: TestDatabase) -> None:
+    from tally.metering.observer import MeteringObserver
+
+    define(db.uow_factory, INSTANCE_HOURS)
+    with db.uow_factory() as uow:
+        assert MeteringObserver().known_event_types(uow) is None
+        assert MeteringObserver(strict_event_types=True).known_event_types(uow) == frozenset(
+            {"compute.instance.usage"})

@@ -40,7 +40,7 @@ def fold(connection: Connection, meters: Sequence[CompiledMeter], events: Sequen
     attribution = Attribution(load_mappings(connection, {e.subject for e in relevant}))
     accumulator = Accumulator()
     accumulator.add(meters, relevant, attribution.customer_for)
-    store.upsert_states(connection, accumulator.frozen(), accumulator.distinct)
+    store.upsert_states(connection, accumulator.states, accumulator.distinct)
     store.insert_rejects(connection, accumulator.rejects, at)
     return len(relevant)
 

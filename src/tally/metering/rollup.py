@@ -11,6 +11,7 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from decimal import ROUND_HALF_EVEN, Context, Decimal, Inexact, InvalidOperation, Overflow, localcontext
+from functools import lru_cache
 from typing import Any
 
 from tally.audit.canonical import canonical_json
@@ -41,12 +42,17 @@ def hour_start(at: datetime) -> datetime:
 
 @dataclass(frozen=True, slots=True)
 class CompiledMeter:
-    """A meter version with its JSONPaths split once, for the per-event loop."""
+    """A meter version with its JSONPaths split once and its facts flattened, for the per-event loop."""
 
     version: MeterVersion
     value_path: tuple[str, ...] | None
     group_paths: tuple[tuple[str, tuple[str, ...]], ...]
     filters: tuple[tuple[tuple[str, ...], str], ...]
+    slug: str = ""
+    number: int = 0
+    effective_from: datetime | None = None
+    numeric: bool = False
+    unique: bool = False
 
     @classmethod
     def of(cls, version: MeterVersion) -> CompiledMeter:
@@ -54,7 +60,9 @@ class CompiledMeter:
         return cls(version=version,
                    value_path=parse_path(d.value_property) if d.value_property else None,
                    group_paths=tuple((name, parse_path(path)) for name, path in d.group_by),
-                   filters=tuple((parse_path(field), expected) for field, expected in d.filter))
+                   filters=tuple((parse_path(field), expected) for field, expected in d.filter),
+                   slug=d.slug, number=version.version, effective_from=version.effective_from,
+                   numeric=d.aggregation in NUMERIC_AGGREGATIONS, unique=d.aggregation is Aggregation.UNIQUE_COUNT)
 
 
 def group_key_of(groups: Mapping[str, str | None]) -> str:
@@ -65,22 +73,24 @@ def group_key_of(groups: Mapping[str, str | None]) -> str:
 class Accumulator:
     """Mutable per-call accumulation of states; lives only inside one function call (or one batch)."""
 
-    __slots__ = ("distinct", "rejects", "states")
+    __slots__ = ("_group_keys", "distinct", "rejects", "states")
 
     def __init__(self) -> None:
         # key → [count, sum, min, max, latest, latest_time, latest_seq]
         self.states: dict[KeyTuple, list[Any]] = {}
         self.distinct: dict[KeyTuple, set[str]] = {}
         self.rejects: list[MeterReject] = []
+        self._group_keys: dict[tuple[str, int], dict[tuple[str | None, ...], str]] = {}
 
     def add(self, meters: Sequence[CompiledMeter], events: Iterable[StoredEvent],
             customer_of: Callable[[str, datetime], str | None], *,
             window_of: Callable[[datetime], datetime] = hour_start) -> None:
         """Fold events into the states of every meter version that covers them (hourly windows unless
-        `window_of` says otherwise: minute queries use minute windows)."""
-        by_type: dict[str, list[CompiledMeter]] = {}
+        `window_of` says otherwise: minute queries use minute windows). The hot loop of ingest: keep it flat."""
+        by_type: dict[str, list[tuple[CompiledMeter, dict[tuple[str | None, ...], str]]]] = {}
         for meter in meters:
-            by_type.setdefault(meter.version.definition.event_type, []).append(meter)
+            cache = self._group_keys.setdefault((meter.slug, meter.number), {})  # per meter: names differ
+            by_type.setdefault(meter.version.definition.event_type, []).append((meter, cache))
         states, distinct = self.states, self.distinct
         with localcontext(EXACT):
             for event in events:
@@ -88,26 +98,28 @@ class Accumulator:
                 if not interested:
                     continue
                 data = loads_exact(event.data_json)
-                window = window_of(event.event_time)
+                event_time = event.event_time
+                window = window_of(event_time)
                 customer: str | None = None
                 resolved = False
-                for meter in interested:
-                    if not meter.version.covers(event.event_time):
+                for meter, group_keys in interested:
+                    if meter.effective_from is not None and event_time < meter.effective_from:
                         continue
                     if meter.filters and not all(text_of(extract(data, path)) == expected
                                                  for path, expected in meter.filters):
                         continue
-                    aggregation = meter.version.definition.aggregation
                     number: Decimal | None = None
                     token: str | None = None
                     if meter.value_path is not None:
                         raw = extract(data, meter.value_path)
-                        if aggregation is Aggregation.UNIQUE_COUNT:
+                        if meter.unique:
                             token = _distinct_token(raw)
                             if token is None:
                                 self._reject(event, meter, "value is missing" if is_missing(raw) or raw is None
                                              else f"value is not a scalar: {type(raw).__name__}")
                                 continue
+                        elif type(raw) is Decimal and raw.is_finite():
+                            number = raw
                         else:
                             parsed = number_of(raw)
                             if isinstance(parsed, str):
@@ -115,24 +127,30 @@ class Accumulator:
                                 continue
                             number = parsed
                     if not resolved:
-                        customer = customer_of(event.subject, event.event_time)
+                        customer = customer_of(event.subject, event_time)
                         resolved = True
-                    groups = {name: text_of(extract(data, path)) for name, path in meter.group_paths}
-                    key: KeyTuple = (meter.version.slug, meter.version.version, customer or "", event.subject,
-                                     window, group_key_of(groups) if groups else "{}")
+                    if meter.group_paths:
+                        values = tuple(text_of(extract(data, path)) for _, path in meter.group_paths)
+                        group_key = group_keys.get(values)
+                        if group_key is None:
+                            group_key = group_keys[values] = group_key_of(
+                                {name: value for (name, _), value in zip(meter.group_paths, values, strict=True)})
+                    else:
+                        group_key = "{}"
+                    key: KeyTuple = (meter.slug, meter.number, customer or "", event.subject, window, group_key)
                     state = states.get(key)
                     if state is None:
                         state = states[key] = [0, ZERO, None, None, None, None, None]
                     state[0] += 1
-                    if number is not None and aggregation in NUMERIC_AGGREGATIONS:
+                    if number is not None and meter.numeric:
                         state[1] += number
                         low, high = state[2], state[3]
                         if low is None or number < low or (number == low and str(number) < str(low)):
                             state[2] = number
                         if high is None or number > high or (number == high and str(number) < str(high)):
                             state[3] = number
-                        if state[5] is None or (event.event_time, event.seq) > (state[5], state[6]):
-                            state[4], state[5], state[6] = number, event.event_time, event.seq
+                        if state[5] is None or (event_time, event.seq) > (state[5], state[6]):
+                            state[4], state[5], state[6] = number, event_time, event.seq
                     if token is not None:
                         distinct.setdefault(key, set()).add(token)
 
@@ -185,24 +203,34 @@ def _pick(a: Decimal | None, b: Decimal | None, *, lower: bool) -> Decimal | Non
 
 
 def quantity(aggregation: Aggregation, states: Iterable[RollupState], distinct: Iterable[str] = ()) -> Decimal:
-    """The meter's value over some states. With no events every aggregation gives 0 (billing's rule)."""
-    total = RollupState()
-    for state in states:
-        total = merge(total, state)
-    if aggregation is Aggregation.SUM:
-        return total.sum
-    if aggregation is Aggregation.COUNT:
-        return Decimal(total.count)
+    """The meter's value over some states (the same result as merging them, without building the merged
+    records: this runs over every rollup of a query). With no events every aggregation gives 0."""
     if aggregation is Aggregation.UNIQUE_COUNT:
         return Decimal(len(set(distinct)))
-    if aggregation is Aggregation.MIN:
-        return total.min if total.min is not None else ZERO
-    if aggregation is Aggregation.MAX:
-        return total.max if total.max is not None else ZERO
-    if aggregation is Aggregation.AVG:
-        return AVG_CONTEXT.divide(total.sum, Decimal(total.count)) if total.count else ZERO
-    if aggregation is Aggregation.LATEST:
-        return total.latest if total.latest is not None else ZERO
+    with localcontext(EXACT):
+        if aggregation is Aggregation.SUM:
+            return sum((s.sum for s in states), ZERO)
+        if aggregation is Aggregation.COUNT:
+            return Decimal(sum(s.count for s in states))
+        if aggregation is Aggregation.AVG:
+            total, count = ZERO, 0
+            for s in states:
+                total += s.sum
+                count += s.count
+            return AVG_CONTEXT.divide(total, Decimal(count)) if count else ZERO
+        if aggregation is Aggregation.MIN or aggregation is Aggregation.MAX:
+            lower = aggregation is Aggregation.MIN
+            best: Decimal | None = None
+            for s in states:
+                best = _pick(best, s.min if lower else s.max, lower=lower)
+            return best if best is not None else ZERO
+        if aggregation is Aggregation.LATEST:
+            latest: RollupState | None = None
+            for s in states:
+                if s.latest_time is not None and (latest is None or (s.latest_time, s.latest_seq or 0) >
+                                                  (latest.latest_time, latest.latest_seq or 0)):
+                    latest = s
+            return latest.latest if latest is not None and latest.latest is not None else ZERO
     raise ValueError(f"unknown aggregation {aggregation!r}")  # pragma: no cover - enum is closed
 
 
@@ -213,8 +241,13 @@ def key_of(t: KeyTuple) -> RollupKey:
 
 def key_hash(t: KeyTuple) -> str:
     """The stored unique id of a rollup key (32 hex chars): one indexed column to look keys up by."""
-    text = f"{t[0]}\x1f{t[1]}\x1f{t[2]}\x1f{t[3]}\x1f{t[4].isoformat()}\x1f{t[5]}"
+    text = f"{t[0]}\x1f{t[1]}\x1f{t[2]}\x1f{t[3]}\x1f{_iso(t[4])}\x1f{t[5]}"
     return hashlib.blake2b(text.encode(), digest_size=16).hexdigest()
+
+
+@lru_cache(maxsize=65536)
+def _iso(window: datetime) -> str:
+    return window.isoformat()
 
 
 def states_digest(states: Mapping[KeyTuple, RollupState], distinct: Mapping[KeyTuple, Iterable[str]]) -> str:
@@ -235,5 +268,10 @@ def _t(value: Decimal | None) -> str | None:
 
 
 def decode_groups(group_key: str) -> dict[str, str | None]:
+    return dict(_decoded_groups(group_key))
+
+
+@lru_cache(maxsize=65536)
+def _decoded_groups(group_key: str) -> tuple[tuple[str, str | None], ...]:
     parsed = loads_exact(group_key)
-    return {str(k): (None if v is None else str(v)) for k, v in parsed.items()}
+    return tuple((str(k), None if v is None else str(v)) for k, v in parsed.items())

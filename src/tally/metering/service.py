@@ -9,7 +9,7 @@ from __future__ import annotations
 import secrets
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
-from datetime import datetime
+from datetime import datetime, timedelta
 from enum import StrEnum
 
 from sqlalchemy import Connection
@@ -165,6 +165,16 @@ def version_in_force(uow: UnitOfWork, slug: str, at: datetime) -> MeterVersion:
         raise MeterNotFound(slug, "no live meter with that slug" if not store.load_versions(
             uow.connection, slugs=[slug], live_only=True) else f"no version in force at {at.isoformat()}")
     return versions[-1]
+
+
+def stored_event_range(uow_factory: UnitOfWorkFactory) -> Period | None:
+    """The whole hours covering every stored event of a live meter's type (verify's default range)."""
+    with uow_factory() as uow:
+        types = {v.definition.event_type for v in store.load_versions(uow.connection, live_only=True)}
+        bounds = store.event_time_bounds(uow.connection, event_types=types) if types else None
+    if bounds is None:
+        return None
+    return Period(hour_start(bounds[0]), hour_end(bounds[1] + timedelta(microseconds=1)))
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

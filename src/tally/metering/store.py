@@ -6,10 +6,11 @@ Batch-shaped: reads look keys up with one indexed IN per chunk, writes use execu
 from __future__ import annotations
 
 from collections.abc import Iterable, Iterator, Mapping, Sequence
-from datetime import datetime
+from datetime import UTC, datetime
+from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import ColumnElement, Connection, and_, bindparam, delete, insert, select, update
+from sqlalchemy import ColumnElement, Connection, and_, delete, insert, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 
 from tally.audit.canonical import canonical_json
@@ -23,7 +24,7 @@ from tally.metering.model import (
     RollupState,
     StoredReject,
 )
-from tally.metering.rollup import KeyTuple, key_hash, merge
+from tally.metering.rollup import KeyTuple, key_hash, merge, state_of
 from tally.store.schema.ingest import events, subject_mappings
 from tally.store.schema.metering import meter_distinct_values, meter_rejects, meter_rollups, meters
 
@@ -82,41 +83,98 @@ def _key_of_row(row: Any) -> KeyTuple:
     return (row.meter_slug, int(row.meter_version), row.customer_id, row.subject, row.window_start, row.group_key)
 
 
-def upsert_states(connection: Connection, states: Mapping[KeyTuple, RollupState],
+_STATE_COLUMNS = ("event_count", "value_sum", "value_min", "value_max", "latest_value", "latest_time", "latest_seq")
+_KEY_COLUMNS = ("rollup_key", "meter_slug", "meter_version", "customer_id", "subject", "window_start", "group_key")
+
+
+class _Driver:
+    """The hot path's parameter conversion, done once per value instead of through SQLAlchemy's per-row
+    type processors: exactly what ExactDecimal/UtcDateTime would bind (SQLite: exact decimal text and
+    naive-UTC `YYYY-MM-DD HH:MM:SS.ffffff`; PostgreSQL: Decimal and aware datetimes as they are)."""
+
+    def __init__(self, dialect: str) -> None:
+        self.sqlite = dialect == "sqlite"
+        self.mark = "?" if self.sqlite else "%s"
+
+    def dec(self, value: Decimal | None) -> Any:
+        if value is None or not self.sqlite:
+            return value
+        return format(value, "f")
+
+    def time(self, value: datetime | None) -> Any:
+        if value is None or not self.sqlite:
+            return value
+        if value.tzinfo is UTC:  # the common case: "YYYY-MM-DD HH:MM:SS.ffffff+00:00" minus the offset
+            return value.isoformat(" ", "microseconds")[:26]
+        return value.astimezone(UTC).replace(tzinfo=None).isoformat(" ", "microseconds")
+
+    def read_dec(self, value: Any) -> Decimal | None:
+        return None if value is None else value if isinstance(value, Decimal) else Decimal(value)
+
+    def read_time(self, value: Any) -> datetime | None:
+        if value is None:
+            return None
+        if isinstance(value, str):
+            return datetime.fromisoformat(value).replace(tzinfo=UTC)
+        parsed: datetime = value
+        return parsed.astimezone(UTC) if parsed.tzinfo else parsed.replace(tzinfo=UTC)
+
+    def state_params(self, s: RollupState) -> tuple[Any, ...]:
+        return (s.count, self.dec(s.sum), self.dec(s.min), self.dec(s.max), self.dec(s.latest),
+                self.time(s.latest_time), s.latest_seq)
+
+    def raw_params(self, v: Sequence[Any]) -> tuple[Any, ...]:
+        """An accumulator's raw state [count, sum, min, max, latest, latest_time, latest_seq] as parameters;
+        a one-event state's min, max and latest are the same Decimal object, so it is formatted once."""
+        total, low, high, latest = v[1], v[2], v[3], v[4]
+        low_p = self.dec(low)
+        return (v[0], self.dec(total), low_p, low_p if high is low else self.dec(high),
+                low_p if latest is low else self.dec(latest), self.time(v[5]), v[6])
+
+
+def upsert_states(connection: Connection, states: Mapping[KeyTuple, RollupState | Sequence[Any]],
                   distinct: Mapping[KeyTuple, Iterable[str]]) -> None:
-    """Merge `states` into the stored rollups: read the touched rows, merge in memory, write back."""
+    """Merge `states` (records, or an accumulator's raw lists) into the stored rollups: read the touched
+    rows (one IN per 900 keys), merge in memory, write back with two executemany statements. O(batch),
+    a handful of round trips."""
     if not states:
         return
+    driver = _Driver(connection.dialect.name)
+    mark = driver.mark
     hashed = {key_hash(k): k for k in states}
     existing: dict[str, RollupState] = {}
     hashes = list(hashed)
-    state_columns = [meter_rollups.c.rollup_key, meter_rollups.c.event_count, meter_rollups.c.value_sum,
-                     meter_rollups.c.value_min, meter_rollups.c.value_max, meter_rollups.c.latest_value,
-                     meter_rollups.c.latest_time, meter_rollups.c.latest_seq]
+    select_sql = f"SELECT rollup_key, {', '.join(_STATE_COLUMNS)} FROM meter_rollups WHERE rollup_key IN "
     for i in range(0, len(hashes), IN_CHUNK_MAX):
         chunk = hashes[i:i + IN_CHUNK_MAX]
-        for row in connection.execute(select(*state_columns).where(meter_rollups.c.rollup_key.in_(chunk))):
-            existing[row.rollup_key] = _state_of_row(row)
-    inserts: list[dict[str, Any]] = []
-    updates: list[dict[str, Any]] = []
+        rows = connection.exec_driver_sql(select_sql + f"({', '.join([mark] * len(chunk))})", tuple(chunk))
+        for r in rows:
+            existing[r[0]] = RollupState(count=int(r[1]), sum=driver.read_dec(r[2]) or Decimal(0),
+                                         min=driver.read_dec(r[3]), max=driver.read_dec(r[4]),
+                                         latest=driver.read_dec(r[5]), latest_time=driver.read_time(r[6]),
+                                         latest_seq=None if r[7] is None else int(r[7]))
+    inserts: list[tuple[Any, ...]] = []
+    updates: list[tuple[Any, ...]] = []
     for h, key in hashed.items():
-        state = states[key]
+        given = states[key]
         before = existing.get(h)
         if before is None:
-            inserts.append({"rollup_key": h, "meter_slug": key[0], "meter_version": key[1], "customer_id": key[2],
-                            "subject": key[3], "window_start": key[4], "group_key": key[5], **_state_values(state)})
+            params = driver.state_params(given) if isinstance(given, RollupState) else driver.raw_params(given)
+            inserts.append((h, key[0], key[1], key[2], key[3], driver.time(key[4]), key[5], *params))
         else:
-            merged = _state_values(merge(before, state))
-            updates.append({"k": h, **{f"n_{c}": v for c, v in merged.items()}})
+            state = given if isinstance(given, RollupState) else state_of(given)
+            updates.append((*driver.state_params(merge(before, state)), h))
     if inserts:
-        connection.execute(insert(meter_rollups), inserts)
+        columns = (*_KEY_COLUMNS, *_STATE_COLUMNS)
+        connection.exec_driver_sql(
+            f"INSERT INTO meter_rollups ({', '.join(columns)}) VALUES ({', '.join([mark] * len(columns))})", inserts)
     if updates:
-        statement = update(meter_rollups).where(meter_rollups.c.rollup_key == bindparam("k")).values(
-            **{c: bindparam(f"n_{c}") for c in _state_values(RollupState())})
-        connection.execute(statement, updates)
-    rows = [{"rollup_key": key_hash(k), "value": v} for k, values in distinct.items() for v in values]
-    if rows:
-        connection.execute(_insert_ignore(connection, meter_distinct_values, ["rollup_key", "value"]), rows)
+        assignments = ", ".join(f"{c} = {mark}" for c in _STATE_COLUMNS)
+        connection.exec_driver_sql(f"UPDATE meter_rollups SET {assignments} WHERE rollup_key = {mark}", updates)
+    rows_distinct = [(key_hash(k), v) for k, values in distinct.items() for v in values]
+    if rows_distinct:
+        connection.exec_driver_sql(f"INSERT INTO meter_distinct_values (rollup_key, value) VALUES ({mark}, {mark}) "
+                                   "ON CONFLICT (rollup_key, value) DO NOTHING", rows_distinct)
 
 
 def _insert_ignore(connection: Connection, table: Any, columns: list[str]) -> Any:
@@ -151,23 +209,41 @@ def count_rejects(connection: Connection) -> int:
 def select_states(connection: Connection, *, meter_slug: str, meter_version: int, start: datetime | None,
                   end: datetime | None, customer_ids: Sequence[str] | None = None,
                   subjects: Sequence[str] | None = None) -> dict[KeyTuple, RollupState]:
-    """Rollups of one meter version with `start <= window_start < end` (one indexed range query)."""
-    conditions: list[ColumnElement[bool]] = [meter_rollups.c.meter_slug == meter_slug,
-                                             meter_rollups.c.meter_version == meter_version]
-    if start is not None:
-        conditions.append(meter_rollups.c.window_start >= start)
-    if end is not None:
-        conditions.append(meter_rollups.c.window_start < end)
+    """Rollups of one meter version with `start <= window_start < end`: one indexed range query, read at
+    the driver level (a month of every customer is many rows)."""
+    driver = _Driver(connection.dialect.name)
+    mark = driver.mark
+    where = [f"meter_slug = {mark}", f"meter_version = {mark}"]
+    params: list[Any] = [meter_slug, meter_version]
     if customer_ids is not None:
-        if len(customer_ids) == 1:
-            conditions.append(meter_rollups.c.customer_id == customer_ids[0])
-        else:
-            conditions.append(meter_rollups.c.customer_id.in_(list(customer_ids)))
+        where.append(f"customer_id IN ({', '.join([mark] * len(customer_ids))})")
+        params.extend(customer_ids)
+    if start is not None:
+        where.append(f"window_start >= {mark}")
+        params.append(driver.time(start))
+    if end is not None:
+        where.append(f"window_start < {mark}")
+        params.append(driver.time(end))
     if subjects is not None:
-        conditions.append(meter_rollups.c.subject.in_(list(subjects)))
+        where.append(f"subject IN ({', '.join([mark] * len(subjects))})")
+        params.extend(subjects)
+    sql = (f"SELECT customer_id, subject, window_start, group_key, {', '.join(_STATE_COLUMNS)} FROM meter_rollups "
+           f"WHERE {' AND '.join(where)}")
     out: dict[KeyTuple, RollupState] = {}
-    for row in connection.execute(select(meter_rollups).where(and_(*conditions))):
-        out[_key_of_row(row)] = _state_of_row(row)
+    windows: dict[Any, datetime | None] = {}
+    read_dec, read_time = driver.read_dec, driver.read_time
+    for r in connection.exec_driver_sql(sql, tuple(params)):
+        window = windows.get(r[2])
+        if window is None:
+            window = windows[r[2]] = read_time(r[2])
+        assert window is not None
+        low = read_dec(r[6])
+        text = isinstance(r[6], str)  # SQLite's exact text: equal text is the same Decimal, parse it once
+        out[(meter_slug, meter_version, r[0], r[1], window, r[3])] = RollupState(
+            count=int(r[4]), sum=read_dec(r[5]) or Decimal(0), min=low,
+            max=low if text and r[7] == r[6] else read_dec(r[7]),
+            latest=low if text and r[8] == r[6] else read_dec(r[8]),
+            latest_time=read_time(r[9]), latest_seq=None if r[10] is None else int(r[10]))
     return out
 
 
@@ -246,3 +322,13 @@ def subjects_of_customer(connection: Connection, customer_id: str) -> tuple[str,
     """Every subject ever mapped to `customer_id` (ingest's mapping table, read only)."""
     query = select(subject_mappings.c.subject).distinct().where(subject_mappings.c.customer_id == customer_id)
     return tuple(sorted(connection.execute(query).scalars()))
+
+
+def event_time_bounds(connection: Connection, *, event_types: Iterable[str]) -> tuple[datetime, datetime] | None:
+    from sqlalchemy import func
+
+    row = connection.execute(select(func.min(events.c.event_time), func.max(events.c.event_time))
+                             .where(events.c.event_type.in_(sorted(set(event_types))))).one()
+    if row[0] is None:
+        return None
+    return row[0], row[1]

@@ -53,7 +53,6 @@ meter_rollups = Table(
     Column("latest_seq", BigInteger, nullable=True),
     Index("ix_meter_rollups_customer_window", "meter_slug", "meter_version", "customer_id", "window_start"),
     Index("ix_meter_rollups_meter_window", "meter_slug", "meter_version", "window_start"),
-    Index(None, "subject", "window_start"),
 )
 
 meter_distinct_values = Table(

@@ -60,7 +60,6 @@ def upgrade() -> None:
                     ["meter_slug", "meter_version", "customer_id", "window_start"])
     op.create_index("ix_meter_rollups_meter_window", "meter_rollups",
                     ["meter_slug", "meter_version", "window_start"])
-    op.create_index("ix_meter_rollups_subject_window_start", "meter_rollups", ["subject", "window_start"])
     op.create_table(
         "meter_distinct_values",
         sa.Column("rollup_key", sa.String(32), nullable=False),
