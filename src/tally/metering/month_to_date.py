@@ -5,9 +5,9 @@ day. Asking `period_usage` for each of those prefixes reads and merges the same 
 (days² work per customer and meter); this source reads a customer's rollups of a meter once for the month
 and keeps a running merge per group filter, so a month of days costs one pass over the rollups.
 
-Quantities equal `period_usage`'s exactly (the same states merged). The digest differs in form: it is a
-SHA-256 chained over the per-state digests in window order (a prefix digest), because recomputing
-`period_usage`'s key-ordered digest for every prefix is what this source exists to avoid. Recognition does
+Quantities equal `period_usage`'s exactly (the same states merged). The digest differs in form: it is
+a SHA-256 chained over each state's text (key, state, distinct values) in window order (a prefix digest),
+because recomputing `period_usage`'s key-ordered digest for every prefix is what this source avoids. Recognition does
 not store it; invoices keep `period_usage`'s digest. A period that does not start and end on whole hours
 of what was loaded goes to `period_usage` unchanged.
 """
@@ -21,7 +21,7 @@ from datetime import datetime, timedelta
 
 from tally.metering import store
 from tally.metering.model import Aggregation, MeterVersion, RollupState, UsageAmount
-from tally.metering.rollup import KeyTuple, decode_groups, hour_start, merge, quantity, states_digest
+from tally.metering.rollup import KeyTuple, decode_groups, hour_start, merge, quantity
 from tally.metering.service import version_in_force
 from tally.metering.usage import period_usage
 from tally.period import Period
@@ -63,8 +63,8 @@ class _Loaded:
     def digest_of(self, key: KeyTuple) -> bytes:
         digest = self.digests.get(key)
         if digest is None:
-            single = {key: self.distinct[key]} if key in self.distinct else {}
-            digest = self.digests[key] = states_digest({key: self.states[key]}, single).encode()
+            values = sorted(self.distinct.get(key, ()))
+            digest = self.digests[key] = repr((key, self.states[key], values)).encode()
         return digest
 
     def prefix(self, end: datetime, group_filter: Mapping[str, str] | None) -> _Running:

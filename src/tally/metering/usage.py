@@ -10,6 +10,7 @@ events, so any half-open period is exact. Reads only; never commits.
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from datetime import datetime
 
 from tally.ingest.attribution import Attribution
@@ -30,7 +31,8 @@ from tally.metering.service import version_in_force
 from tally.period import Period
 from tally.store.uow import UnitOfWork
 
-__all__ = ["UsageAmount", "customers_with_usage", "period_usage", "period_usage_from_events", "period_usage_many"]
+__all__ = ["UsageAmount", "UsageReader", "customers_with_usage", "period_usage", "period_usage_from_events",
+           "period_usage_many"]
 
 
 def _matches(group_key: str, group_filter: Mapping[str, str] | None) -> bool:
@@ -59,8 +61,17 @@ def _from_events(uow: UnitOfWork, version: MeterVersion, customer_ids: Sequence[
     return states, {k: v for k, v in accumulator.distinct.items() if k in states}
 
 
-def _usage(uow: UnitOfWork, *, customer_ids: Sequence[str], period: Period, meter_slug: str,
-           group_filter: Mapping[str, str] | None, from_events: bool) -> dict[str, UsageAmount]:
+@dataclass(frozen=True, slots=True)
+class _Loaded:
+    """A meter's states for some customers over one period: what every group filter is answered from."""
+
+    version: MeterVersion
+    states: dict[KeyTuple, RollupState]
+    distinct: dict[KeyTuple, set[str]]
+
+
+def _load(uow: UnitOfWork, *, customer_ids: Sequence[str], period: Period, meter_slug: str,
+          from_events: bool) -> _Loaded:
     version = version_in_force(uow, meter_slug, period.start)
     inner_start, inner_end = hour_end(period.start), hour_start(period.end)
     states: dict[KeyTuple, RollupState] = {}
@@ -79,16 +90,46 @@ def _usage(uow: UnitOfWork, *, customer_ids: Sequence[str], period: Period, mete
             s, d = _from_events(uow, version, customer_ids, edges)
             states.update(s)
             distinct.update(d)
-    out: dict[str, UsageAmount] = {}
-    for customer_id in customer_ids:
-        used = {k: v for k, v in states.items() if k[2] == customer_id and _matches(k[5], group_filter)}
-        used_distinct = {k: distinct[k] for k in used if k in distinct}
-        values = [v for values in used_distinct.values() for v in values]
-        out[customer_id] = UsageAmount(
-            meter_slug=version.slug, meter_version=version.version,
-            quantity=quantity(version.definition.aggregation, used.values(), values),
-            rollup_digest=states_digest(used, used_distinct))
-    return out
+    return _Loaded(version, states, distinct)
+
+
+def _amount(loaded: _Loaded, customer_id: str, group_filter: Mapping[str, str] | None) -> UsageAmount:
+    version = loaded.version
+    used = {k: v for k, v in loaded.states.items() if k[2] == customer_id and _matches(k[5], group_filter)}
+    used_distinct = {k: loaded.distinct[k] for k in used if k in loaded.distinct}
+    values = [v for values in used_distinct.values() for v in values]
+    return UsageAmount(meter_slug=version.slug, meter_version=version.version,
+                       quantity=quantity(version.definition.aggregation, used.values(), values),
+                       rollup_digest=states_digest(used, used_distinct))
+
+
+def _usage(uow: UnitOfWork, *, customer_ids: Sequence[str], period: Period, meter_slug: str,
+           group_filter: Mapping[str, str] | None, from_events: bool) -> dict[str, UsageAmount]:
+    loaded = _load(uow, customer_ids=customer_ids, period=period, meter_slug=meter_slug, from_events=from_events)
+    return {customer_id: _amount(loaded, customer_id, group_filter) for customer_id in customer_ids}
+
+
+class UsageReader:
+    """`period_usage` (or `period_usage_from_events`) reading each (customer, period, meter) once.
+
+    Rating asks one meter once per product bound to it (three compute sizes read the same instance-hours
+    rollups with different group filters); this reader loads the states once and answers every filter
+    from them, with the same quantity and digest as the uncached functions. Make one per rating: it
+    trusts that the rollups do not change while it lives.
+    """
+
+    def __init__(self, *, from_events: bool = False) -> None:
+        self._from_events = from_events
+        self._loaded: dict[tuple[str, Period, str], _Loaded] = {}
+
+    def __call__(self, uow: UnitOfWork, *, customer_id: str, period: Period, meter_slug: str,
+                 group_filter: Mapping[str, str] | None = None) -> UsageAmount:
+        key = (customer_id, period, meter_slug)
+        loaded = self._loaded.get(key)
+        if loaded is None:
+            loaded = self._loaded[key] = _load(uow, customer_ids=[customer_id], period=period, meter_slug=meter_slug,
+                                               from_events=self._from_events)
+        return _amount(loaded, customer_id, group_filter)
 
 
 def period_usage(uow: UnitOfWork, *, customer_id: str, period: Period, meter_slug: str,

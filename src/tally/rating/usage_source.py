@@ -51,11 +51,23 @@ def _metering(name: str) -> UsageSource:
     return cast(UsageSource, source)
 
 
+def _reader(from_events: bool, fallback: str) -> UsageSource:
+    """A fresh caching reader when metering offers one (each meter read once per rating), else the function."""
+    try:
+        module = importlib.import_module("tally.metering.usage")
+    except ModuleNotFoundError:
+        module = None
+    reader = getattr(module, "UsageReader", None)
+    if reader is None:
+        return _metering(fallback)
+    return cast(UsageSource, reader(from_events=from_events))
+
+
 def default_usage_source() -> UsageSource:
-    """Usage from metering's rollups (the billing path)."""
-    return _metering("period_usage")
+    """Usage from metering's rollups (the billing path); call it once per rating."""
+    return _reader(False, "period_usage")
 
 
 def events_usage_source() -> UsageSource:
-    """Usage recomputed from raw events (the verification path)."""
-    return _metering("period_usage_from_events")
+    """Usage recomputed from raw events (the verification path); call it once per rating."""
+    return _reader(True, "period_usage_from_events")
