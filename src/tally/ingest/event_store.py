@@ -26,7 +26,7 @@ from tally.store.schema.ingest import events, rejected_events, subject_mappings
 from tally.store.uow import UnitOfWork
 
 _SQLITE_IDS_PER_QUERY = 30_000
-_SQLITE_CACHE_KIB = 256 * 1024
+_SQLITE_CACHE_KIB = 64 * 1024
 _PG_STAGING = (
     "CREATE TEMPORARY TABLE IF NOT EXISTS events_incoming (event_source text, event_id text, event_type text, "
     "subject text, event_time timestamptz, data text, late boolean) ON COMMIT DELETE ROWS"
