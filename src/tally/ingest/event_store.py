@@ -79,7 +79,9 @@ def _insert_new(uow: UnitOfWork, cursor: Any, batch: Sequence[ValidEvent], late:
             for e, is_late in zip(batch, late, strict=True):
                 write((e.source, e.event_id, e.event_type, e.subject, e.event_time, e.data_json, is_late))
         cursor.execute(_PG_INSERT, (received_at,))
-        return {(source, event_id): seq for seq, source, event_id in cursor.fetchall()}
+        stored = {(source, event_id): seq for seq, source, event_id in cursor.fetchall()}
+        cursor.execute("DELETE FROM events_incoming")  # a second call in the same transaction starts empty
+        return stored
     return _sqlite_insert_new(cursor, batch, late, received_at=received_at)
 
 
