@@ -220,3 +220,10 @@ def test_two_inserts_in_one_transaction_report_their_own_rows(db: TestDatabase, 
         b = event_store.insert_new(uow, second, [False], received_at=clock.now())
         uow.commit()
     assert list(a) == [("svc", "t-1")] and list(b) == [("svc", "t-2")]
+
+
+def test_late_flag_is_exact_inside_an_hour_that_straddles_a_boundary(db: TestDatabase, clock: FixedClock) -> None:
+    hooks = IngestHooks(closed_periods=ClosedBefore(datetime(2026, 11, 1, 0, 30, tzinfo=UTC)))
+    ingest(db, clock, body(cloudevent("in", time="2026-11-01T00:29:59Z"),
+                           cloudevent("out", time="2026-11-01T00:30:00Z")), hooks=hooks)
+    assert {e.event_id: e.late for e in service.list_events(db.uow_factory)} == {"in": True, "out": False}

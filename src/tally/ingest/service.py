@@ -46,6 +46,7 @@ __all__ = [
 CONTENT_TYPES = ("application/cloudevents+json", "application/cloudevents-batch+json", "application/json")
 LIST_LIMIT_MAX = 10_000
 _ONE_US = timedelta(microseconds=1)
+_ONE_HOUR = timedelta(hours=1)
 
 
 def ingest_body(uow_factory: UnitOfWorkFactory, body: bytes, *, content_type: str, origin: str,
@@ -182,18 +183,21 @@ def _first_of_each_key(valid: list[ValidEvent]) -> tuple[list[ValidEvent], int]:
 
 
 def _late_flags(uow: UnitOfWork, events: Sequence[ValidEvent], hooks: IngestHooks) -> list[bool]:
-    """Is each event's time in a closed period? Asked once per distinct UTC hour (see ClosedPeriods)."""
+    """Is each event's time in a closed period? The oracle is asked at both ends of each distinct UTC
+    hour; only an hour that straddles a boundary (ends differ) is asked event by event."""
     oracle = hooks.closed_periods
     if oracle is None:
         return [False] * len(events)
-    by_hour: dict[datetime, bool] = {}
+    by_hour: dict[datetime, bool | None] = {}  # None: the hour straddles a period boundary
     flags: list[bool] = []
     for e in events:
         hour = e.event_time.replace(minute=0, second=0, microsecond=0)
-        closed = by_hour.get(hour)
-        if closed is None:
-            closed = by_hour[hour] = oracle.is_closed(uow, hour)
-        flags.append(closed)
+        if hour not in by_hour:
+            first = oracle.is_closed(uow, hour)
+            last = oracle.is_closed(uow, hour + _ONE_HOUR - _ONE_US)
+            by_hour[hour] = first if first == last else None
+        closed = by_hour[hour]
+        flags.append(oracle.is_closed(uow, e.event_time) if closed is None else closed)
     return flags
 
 
