@@ -8,8 +8,8 @@ always means "committed". Metrics are counted after the commit.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Sequence
-from dataclasses import asdict
+from collections.abc import Callable, Generator, Iterable, Sequence
+from dataclasses import asdict, dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -21,7 +21,7 @@ from tally.errors import InvalidInput, Unavailable
 from tally.ingest import event_store, metrics
 from tally.ingest.attribution import SubjectMapping
 from tally.ingest.errors import MappingOverlap, UnsupportedContentType
-from tally.ingest.formats import detect_format, read_chunks, split_json
+from tally.ingest.formats import Chunk, detect_format, read_chunks, split_json
 from tally.ingest.mapping_store import load_mappings
 from tally.ingest.model import (
     BatchResult,
@@ -32,6 +32,7 @@ from tally.ingest.model import (
     UnmappedSubject,
 )
 from tally.ingest.observers import IngestHooks
+from tally.ingest.pipeline import read_ahead
 from tally.ingest.validation import Limits, RejectedItem, ValidEvent, validate_items
 from tally.period import Period
 from tally.settings import Settings
@@ -85,11 +86,12 @@ def ingest_file(uow_factory: UnitOfWorkFactory, path: Path | None, *, fmt: str |
     origin = f"file:{path}" if path is not None else "stdin"
     accepted = duplicates = lines = 0
     rejected: list[Rejection] = []
-    for chunk in read_chunks(path, chosen, batch_size=batch_size):
+    prepared = read_ahead(_validated_chunks(read_chunks(path, chosen, batch_size=batch_size), settings, clock),
+                          depth=2)
+    for chunk, batch in prepared:
         lines += chunk.lines
         if chunk.items:
-            result = _ingest_items(uow_factory, chunk.items, origin=origin, hooks=hooks, settings=settings,
-                                   clock=clock, actor=actor)
+            result = _store_validated(uow_factory, batch, origin=origin, hooks=hooks, settings=settings, actor=actor)
             accepted += result.accepted
             duplicates += result.duplicates
             rejected.extend(result.rejected)
@@ -98,22 +100,52 @@ def ingest_file(uow_factory: UnitOfWorkFactory, path: Path | None, *, fmt: str |
     return IngestReport(accepted=accepted, duplicates=duplicates, rejected=tuple(rejected), lines=lines)
 
 
-def _ingest_items(uow_factory: UnitOfWorkFactory, items: list[tuple[int, bytes]], *, origin: str,
-                  hooks: IngestHooks, settings: Settings, clock: Clock, actor: Actor,
-                  on_stored: Callable[[UnitOfWork, BatchResult], None] | None = None) -> BatchResult:
+@dataclass(frozen=True, slots=True)
+class _Validated:
+    """A batch after the pure checks: valid events, rejections, and the instant they were judged at."""
+
+    items: int
+    now: datetime
+    valid: list[ValidEvent]
+    rejected: list[RejectedItem]
+
+
+def _validate(items: list[tuple[int, bytes]], settings: Settings, clock: Clock) -> _Validated:
     now = clock.now().astimezone(UTC)
     limits = Limits(now=now, future_tolerance=settings.future_event_tolerance,
                     event_bytes_max=settings.event_bytes_max)
     valid, rejected = validate_items(items, limits)  # pure, outside the transaction: the lock is held less
+    return _Validated(len(items), now, valid, rejected)
+
+
+def _validated_chunks(chunks: Generator[Chunk, None, None], settings: Settings, clock: Clock) \
+        -> Generator[tuple[Chunk, _Validated], None, None]:
     try:
-        result, unique, stored = _store_batch(uow_factory, valid, rejected, items=len(items), origin=origin,
-                                              hooks=hooks, settings=settings, now=now, actor=actor,
-                                              on_stored=on_stored)
+        for chunk in chunks:
+            yield chunk, _validate(chunk.items, settings, clock)
+    finally:
+        chunks.close()  # closes the file now, in the thread that read it
+
+
+def _ingest_items(uow_factory: UnitOfWorkFactory, items: list[tuple[int, bytes]], *, origin: str,
+                  hooks: IngestHooks, settings: Settings, clock: Clock, actor: Actor,
+                  on_stored: Callable[[UnitOfWork, BatchResult], None] | None = None) -> BatchResult:
+    return _store_validated(uow_factory, _validate(items, settings, clock), origin=origin, hooks=hooks,
+                            settings=settings, actor=actor, on_stored=on_stored)
+
+
+def _store_validated(uow_factory: UnitOfWorkFactory, batch: _Validated, *, origin: str, hooks: IngestHooks,
+                     settings: Settings, actor: Actor,
+                     on_stored: Callable[[UnitOfWork, BatchResult], None] | None = None) -> BatchResult:
+    try:
+        result, unique, stored = _store_batch(uow_factory, batch.valid, batch.rejected, items=batch.items,
+                                              origin=origin, hooks=hooks, settings=settings, now=batch.now,
+                                              actor=actor, on_stored=on_stored)
     except (OperationalError, InterfaceError) as exc:
         # The connection was lost or the database refused mid-batch (the rollback itself may be what
         # failed): nothing was committed, so the caller may retry the same batch.
         raise Unavailable(f"database unavailable while storing events: {exc.orig or exc}") from exc
-    _count(result, unique, stored, now)
+    _count(result, unique, stored, batch.now)
     return result
 
 
