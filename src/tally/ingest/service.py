@@ -160,16 +160,16 @@ def _store_batch(uow_factory: UnitOfWorkFactory, valid: list[ValidEvent], reject
         unique, in_batch_duplicates = _first_of_each_key(valid)
         late = _late_flags(uow, unique, hooks)
         stored = event_store.insert_new(uow, unique, late, received_at=now)
+        rejected = sorted(rejected, key=lambda r: r.rejection.index)  # strict-type rejects came last
         if rejected:
-            rejected.sort(key=lambda r: r.rejection.index)
             event_store.quarantine(uow, rejected, origin=origin, received_at=now,
                                    raw_chars_max=max(settings.event_bytes_max, 1024))
-        new_events: list[StoredEvent] = []
         if stored and hooks.observers:
-            new_events = [StoredEvent(seq=stored[(e.source, e.event_id)], source=e.source, event_id=e.event_id,
-                                      event_type=e.event_type, subject=e.subject, event_time=e.event_time,
-                                      received_at=now, data_json=e.data_json, late=is_late)
-                          for e, is_late in zip(unique, late, strict=True) if (e.source, e.event_id) in stored]
+            new_events = tuple(StoredEvent(seq=stored[(e.source, e.event_id)], source=e.source,
+                                           event_id=e.event_id, event_type=e.event_type, subject=e.subject,
+                                           event_time=e.event_time, received_at=now, data_json=e.data_json,
+                                           late=is_late)
+                               for e, is_late in zip(unique, late, strict=True) if (e.source, e.event_id) in stored)
             for observer in hooks.observers:
                 observer.on_events_stored(uow, new_events)
         result = BatchResult(accepted=len(stored), duplicates=in_batch_duplicates + len(unique) - len(stored),
@@ -192,14 +192,15 @@ def _strict_types(valid: list[ValidEvent], rejected: list[RejectedItem],
     if known is None:
         return valid, rejected
     kept: list[ValidEvent] = []
+    refused = list(rejected)
     for e in valid:
         if e.event_type in known:
             kept.append(e)
         else:
-            rejected.append(RejectedItem(Rejection(
+            refused.append(RejectedItem(Rejection(
                 e.position, "type", f"unknown event type {e.event_type!r} (the catalog is strict: no meter reads it)"),
                 e.raw))
-    return kept, rejected
+    return kept, refused
 
 
 def _first_of_each_key(valid: list[ValidEvent]) -> tuple[list[ValidEvent], int]:
