@@ -206,3 +206,24 @@ def test_losing_the_database_mid_batch_is_unavailable_and_stores_nothing(
         assert all(e.event_id != "lost-1" for e in service.list_events(factory, limit=10_000))
     finally:
         engine.dispose()
+
+
+def test_two_inserts_in_one_transaction_report_their_own_rows(db: TestDatabase, clock: FixedClock) -> None:
+    from tally.ingest import event_store
+    from tally.ingest.validation import Limits, validate_items
+
+    limits = Limits(now=clock.now(), future_tolerance=timedelta(hours=1), event_bytes_max=4096)
+    first, _ = validate_items([(0, orjson.dumps(cloudevent("t-1")))], limits)
+    second, _ = validate_items([(0, orjson.dumps(cloudevent("t-2")))], limits)
+    with db.uow_factory() as uow:
+        a = event_store.insert_new(uow, first, [False], received_at=clock.now())
+        b = event_store.insert_new(uow, second, [False], received_at=clock.now())
+        uow.commit()
+    assert list(a) == [("svc", "t-1")] and list(b) == [("svc", "t-2")]
+
+
+def test_late_flag_is_exact_inside_an_hour_that_straddles_a_boundary(db: TestDatabase, clock: FixedClock) -> None:
+    hooks = IngestHooks(closed_periods=ClosedBefore(datetime(2026, 11, 1, 0, 30, tzinfo=UTC)))
+    ingest(db, clock, body(cloudevent("in", time="2026-11-01T00:29:59Z"),
+                           cloudevent("out", time="2026-11-01T00:30:00Z")), hooks=hooks)
+    assert {e.event_id: e.late for e in service.list_events(db.uow_factory)} == {"in": True, "out": False}

@@ -26,7 +26,7 @@ from tally.store.schema.ingest import events, rejected_events, subject_mappings
 from tally.store.uow import UnitOfWork
 
 _SQLITE_IDS_PER_QUERY = 30_000
-_SQLITE_CACHE_KIB = 256 * 1024
+_SQLITE_CACHE_KIB = 64 * 1024
 _PG_STAGING = (
     "CREATE TEMPORARY TABLE IF NOT EXISTS events_incoming (event_source text, event_id text, event_type text, "
     "subject text, event_time timestamptz, data text, late boolean) ON COMMIT DELETE ROWS"
@@ -79,7 +79,9 @@ def _insert_new(uow: UnitOfWork, cursor: Any, batch: Sequence[ValidEvent], late:
             for e, is_late in zip(batch, late, strict=True):
                 write((e.source, e.event_id, e.event_type, e.subject, e.event_time, e.data_json, is_late))
         cursor.execute(_PG_INSERT, (received_at,))
-        return {(source, event_id): seq for seq, source, event_id in cursor.fetchall()}
+        stored = {(source, event_id): seq for seq, source, event_id in cursor.fetchall()}
+        cursor.execute("DELETE FROM events_incoming")  # a second call in the same transaction starts empty
+        return stored
     return _sqlite_insert_new(cursor, batch, late, received_at=received_at)
 
 

@@ -16,7 +16,7 @@ from __future__ import annotations
 import csv
 import io
 import sys
-from collections.abc import Iterator
+from collections.abc import Generator, Iterator
 from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
@@ -58,7 +58,7 @@ def detect_format(path: Path | None, fmt: str | None) -> str:
     return found
 
 
-def read_chunks(path: Path | None, fmt: str, *, batch_size: int) -> Iterator[Chunk]:
+def read_chunks(path: Path | None, fmt: str, *, batch_size: int) -> Generator[Chunk, None, None]:
     """Stream the file (or stdin when `path` is None) as chunks of at most `batch_size` items."""
     if batch_size < 1:
         raise InvalidInput("batch_size", f"must be at least 1, got {batch_size}")

@@ -27,8 +27,8 @@ class EventObserver(Protocol):
 class ClosedPeriods(Protocol):
     """The period-close oracle (the ledger implements it): is the billing period containing `at` closed?
 
-    Ingest asks once per distinct UTC hour of event time in a batch, so period boundaries are
-    assumed to fall on whole hours (billing periods are calendar months).
+    Ingest asks at both ends of each distinct UTC hour of event time in a batch, and event by event
+    only within an hour that straddles a boundary.
     """
 
     def is_closed(self, uow: UnitOfWork, at: datetime) -> bool: ...

@@ -8,8 +8,8 @@ always means "committed". Metrics are counted after the commit.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Sequence
-from dataclasses import asdict
+from collections.abc import Callable, Generator, Iterable, Sequence
+from dataclasses import asdict, dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -21,7 +21,7 @@ from tally.errors import InvalidInput, Unavailable
 from tally.ingest import event_store, metrics
 from tally.ingest.attribution import SubjectMapping
 from tally.ingest.errors import MappingOverlap, UnsupportedContentType
-from tally.ingest.formats import detect_format, read_chunks, split_json
+from tally.ingest.formats import Chunk, detect_format, read_chunks, split_json
 from tally.ingest.mapping_store import load_mappings
 from tally.ingest.model import (
     BatchResult,
@@ -32,6 +32,7 @@ from tally.ingest.model import (
     UnmappedSubject,
 )
 from tally.ingest.observers import IngestHooks
+from tally.ingest.pipeline import read_ahead
 from tally.ingest.validation import Limits, RejectedItem, ValidEvent, validate_items
 from tally.period import Period
 from tally.settings import Settings
@@ -46,6 +47,7 @@ __all__ = [
 CONTENT_TYPES = ("application/cloudevents+json", "application/cloudevents-batch+json", "application/json")
 LIST_LIMIT_MAX = 10_000
 _ONE_US = timedelta(microseconds=1)
+_ONE_HOUR = timedelta(hours=1)
 
 
 def ingest_body(uow_factory: UnitOfWorkFactory, body: bytes, *, content_type: str, origin: str,
@@ -84,11 +86,12 @@ def ingest_file(uow_factory: UnitOfWorkFactory, path: Path | None, *, fmt: str |
     origin = f"file:{path}" if path is not None else "stdin"
     accepted = duplicates = lines = 0
     rejected: list[Rejection] = []
-    for chunk in read_chunks(path, chosen, batch_size=batch_size):
+    prepared = read_ahead(_validated_chunks(read_chunks(path, chosen, batch_size=batch_size), settings, clock),
+                          depth=2)
+    for chunk, batch in prepared:
         lines += chunk.lines
         if chunk.items:
-            result = _ingest_items(uow_factory, chunk.items, origin=origin, hooks=hooks, settings=settings,
-                                   clock=clock, actor=actor)
+            result = _store_validated(uow_factory, batch, origin=origin, hooks=hooks, settings=settings, actor=actor)
             accepted += result.accepted
             duplicates += result.duplicates
             rejected.extend(result.rejected)
@@ -97,22 +100,52 @@ def ingest_file(uow_factory: UnitOfWorkFactory, path: Path | None, *, fmt: str |
     return IngestReport(accepted=accepted, duplicates=duplicates, rejected=tuple(rejected), lines=lines)
 
 
-def _ingest_items(uow_factory: UnitOfWorkFactory, items: list[tuple[int, bytes]], *, origin: str,
-                  hooks: IngestHooks, settings: Settings, clock: Clock, actor: Actor,
-                  on_stored: Callable[[UnitOfWork, BatchResult], None] | None = None) -> BatchResult:
+@dataclass(frozen=True, slots=True)
+class _Validated:
+    """A batch after the pure checks: valid events, rejections, and the instant they were judged at."""
+
+    items: int
+    now: datetime
+    valid: list[ValidEvent]
+    rejected: list[RejectedItem]
+
+
+def _validate(items: list[tuple[int, bytes]], settings: Settings, clock: Clock) -> _Validated:
     now = clock.now().astimezone(UTC)
     limits = Limits(now=now, future_tolerance=settings.future_event_tolerance,
                     event_bytes_max=settings.event_bytes_max)
     valid, rejected = validate_items(items, limits)  # pure, outside the transaction: the lock is held less
+    return _Validated(len(items), now, valid, rejected)
+
+
+def _validated_chunks(chunks: Generator[Chunk, None, None], settings: Settings, clock: Clock) \
+        -> Generator[tuple[Chunk, _Validated], None, None]:
     try:
-        result, unique, stored = _store_batch(uow_factory, valid, rejected, items=len(items), origin=origin,
-                                              hooks=hooks, settings=settings, now=now, actor=actor,
-                                              on_stored=on_stored)
+        for chunk in chunks:
+            yield chunk, _validate(chunk.items, settings, clock)
+    finally:
+        chunks.close()  # closes the file now, in the thread that read it
+
+
+def _ingest_items(uow_factory: UnitOfWorkFactory, items: list[tuple[int, bytes]], *, origin: str,
+                  hooks: IngestHooks, settings: Settings, clock: Clock, actor: Actor,
+                  on_stored: Callable[[UnitOfWork, BatchResult], None] | None = None) -> BatchResult:
+    return _store_validated(uow_factory, _validate(items, settings, clock), origin=origin, hooks=hooks,
+                            settings=settings, actor=actor, on_stored=on_stored)
+
+
+def _store_validated(uow_factory: UnitOfWorkFactory, batch: _Validated, *, origin: str, hooks: IngestHooks,
+                     settings: Settings, actor: Actor,
+                     on_stored: Callable[[UnitOfWork, BatchResult], None] | None = None) -> BatchResult:
+    try:
+        result, unique, stored = _store_batch(uow_factory, batch.valid, batch.rejected, items=batch.items,
+                                              origin=origin, hooks=hooks, settings=settings, now=batch.now,
+                                              actor=actor, on_stored=on_stored)
     except (OperationalError, InterfaceError) as exc:
         # The connection was lost or the database refused mid-batch (the rollback itself may be what
         # failed): nothing was committed, so the caller may retry the same batch.
         raise Unavailable(f"database unavailable while storing events: {exc.orig or exc}") from exc
-    _count(result, unique, stored, now)
+    _count(result, unique, stored, batch.now)
     return result
 
 
@@ -127,16 +160,16 @@ def _store_batch(uow_factory: UnitOfWorkFactory, valid: list[ValidEvent], reject
         unique, in_batch_duplicates = _first_of_each_key(valid)
         late = _late_flags(uow, unique, hooks)
         stored = event_store.insert_new(uow, unique, late, received_at=now)
+        rejected = sorted(rejected, key=lambda r: r.rejection.index)  # strict-type rejects came last
         if rejected:
-            rejected.sort(key=lambda r: r.rejection.index)
             event_store.quarantine(uow, rejected, origin=origin, received_at=now,
                                    raw_chars_max=max(settings.event_bytes_max, 1024))
-        new_events: list[StoredEvent] = []
         if stored and hooks.observers:
-            new_events = [StoredEvent(seq=stored[(e.source, e.event_id)], source=e.source, event_id=e.event_id,
-                                      event_type=e.event_type, subject=e.subject, event_time=e.event_time,
-                                      received_at=now, data_json=e.data_json, late=is_late)
-                          for e, is_late in zip(unique, late, strict=True) if (e.source, e.event_id) in stored]
+            new_events = tuple(StoredEvent(seq=stored[(e.source, e.event_id)], source=e.source,
+                                           event_id=e.event_id, event_type=e.event_type, subject=e.subject,
+                                           event_time=e.event_time, received_at=now, data_json=e.data_json,
+                                           late=is_late)
+                               for e, is_late in zip(unique, late, strict=True) if (e.source, e.event_id) in stored)
             for observer in hooks.observers:
                 observer.on_events_stored(uow, new_events)
         result = BatchResult(accepted=len(stored), duplicates=in_batch_duplicates + len(unique) - len(stored),
@@ -159,14 +192,15 @@ def _strict_types(valid: list[ValidEvent], rejected: list[RejectedItem],
     if known is None:
         return valid, rejected
     kept: list[ValidEvent] = []
+    refused = list(rejected)
     for e in valid:
         if e.event_type in known:
             kept.append(e)
         else:
-            rejected.append(RejectedItem(Rejection(
+            refused.append(RejectedItem(Rejection(
                 e.position, "type", f"unknown event type {e.event_type!r} (the catalog is strict: no meter reads it)"),
                 e.raw))
-    return kept, rejected
+    return kept, refused
 
 
 def _first_of_each_key(valid: list[ValidEvent]) -> tuple[list[ValidEvent], int]:
@@ -182,18 +216,21 @@ def _first_of_each_key(valid: list[ValidEvent]) -> tuple[list[ValidEvent], int]:
 
 
 def _late_flags(uow: UnitOfWork, events: Sequence[ValidEvent], hooks: IngestHooks) -> list[bool]:
-    """Is each event's time in a closed period? Asked once per distinct UTC hour (see ClosedPeriods)."""
+    """Is each event's time in a closed period? The oracle is asked at both ends of each distinct UTC
+    hour; only an hour that straddles a boundary (ends differ) is asked event by event."""
     oracle = hooks.closed_periods
     if oracle is None:
         return [False] * len(events)
-    by_hour: dict[datetime, bool] = {}
+    by_hour: dict[datetime, bool | None] = {}  # None: the hour straddles a period boundary
     flags: list[bool] = []
     for e in events:
         hour = e.event_time.replace(minute=0, second=0, microsecond=0)
-        closed = by_hour.get(hour)
-        if closed is None:
-            closed = by_hour[hour] = oracle.is_closed(uow, hour)
-        flags.append(closed)
+        if hour not in by_hour:
+            first = oracle.is_closed(uow, hour)
+            last = oracle.is_closed(uow, hour + _ONE_HOUR - _ONE_US)
+            by_hour[hour] = first if first == last else None
+        closed = by_hour[hour]
+        flags.append(oracle.is_closed(uow, e.event_time) if closed is None else closed)
     return flags
 
 

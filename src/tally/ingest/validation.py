@@ -124,8 +124,11 @@ def _explain(index: int, raw: bytes) -> Rejection | _Envelope:
     non-UTC offset msgspec refused), the envelope rebuilt by hand."""
     try:
         loose = _LOOSE.decode(raw)
-    except msgspec.ValidationError:  # well-formed JSON, but not an object (ValidationError is a DecodeError)
-        kind = _json_kind(msgspec.json.decode(raw))
+    except msgspec.ValidationError:  # not an object (ValidationError is a DecodeError, so it comes first)
+        try:
+            kind = _json_kind(msgspec.json.decode(raw))
+        except msgspec.DecodeError as exc:  # the type was refused before the rest was read: `0 trailing`
+            return Rejection(index, EVENT, f"is not valid JSON: {exc}")
         return Rejection(index, EVENT, f"must be a JSON object (a CloudEvent), got {kind}")
     except msgspec.DecodeError as exc:
         return Rejection(index, EVENT, f"is not valid JSON: {exc}")
