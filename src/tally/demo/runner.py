@@ -40,6 +40,7 @@ from tally.store.schema.ingest import events
 
 Progress = Callable[[str, int, int], None]  # (stage, done, total)
 SUBSCRIBE_CHUNK = 1000
+INGEST_BATCH = 20_000  # one transaction per 20k lines: fewer commits, rollups merged over more events
 ACTOR = Actor.system("demo")
 
 
@@ -116,7 +117,7 @@ def run_demo(tally: Tally, options: DemoOptions, *, progress: Progress, timer: C
     lap("attribute")
 
     clock.current = month.end + timedelta(hours=2)
-    report = ingest_file(tally.uow_factory, events_file, fmt="ndjson", hooks=tally.ingest_hooks,
+    report = ingest_file(tally.uow_factory, events_file, fmt="ndjson", hooks=tally.ingest_hooks, batch_size=INGEST_BATCH,
                          settings=tally.settings, clock=clock, actor=ACTOR,
                          progress=lambda done, total: progress("ingest", done, total))
     lap("ingest")
