@@ -117,7 +117,8 @@ def run_demo(tally: Tally, options: DemoOptions, *, progress: Progress, timer: C
     lap("attribute")
 
     clock.current = month.end + timedelta(hours=2)
-    report = ingest_file(tally.uow_factory, events_file, fmt="ndjson", hooks=tally.ingest_hooks, batch_size=INGEST_BATCH,
+    report = ingest_file(tally.uow_factory, events_file, fmt="ndjson", hooks=tally.ingest_hooks,
+                         batch_size=INGEST_BATCH,
                          settings=tally.settings, clock=clock, actor=ACTOR,
                          progress=lambda done, total: progress("ingest", done, total))
     lap("ingest")
