@@ -1,6 +1,6 @@
 """Benchmark (not a test): close a month for N self-serve customers on SQLite, bill it, close the next.
 
-    PYTHONPATH=src:. python tests/ledger/bench_close.py 300
+    PYTHONPATH=. .venv/bin/python bench/close.py 300      (from the checkout root: it reuses the test fakes)
 
 Usage is injected (3 meters a customer, every day of November), so the figure is the ledger's and
 rating's cost, not metering's.
@@ -15,6 +15,9 @@ import time
 from datetime import UTC, datetime
 from pathlib import Path
 
+from tests.invoicing.fakes import make_deps
+from tests.ledger.fakes import DailyUsage, RealRater
+
 from tally.audit.model import Actor
 from tally.catalog.service import apply_catalog
 from tally.clock import FixedClock
@@ -26,10 +29,8 @@ from tally.period import Period
 from tally.store.engine import build_engine
 from tally.store.migrate import upgrade
 from tally.store.uow import UnitOfWorkFactory
-from tests.invoicing.fakes import make_deps
-from tests.ledger.fakes import DailyUsage, RealRater
 
-CATALOG = Path(__file__).parents[2] / "src" / "tally" / "demo" / "catalog.yaml"
+CATALOG = Path(__file__).parents[1] / "src" / "tally" / "demo" / "catalog.yaml"
 
 
 def main(customers: int) -> None:
