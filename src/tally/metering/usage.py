@@ -10,7 +10,9 @@ events, so any half-open period is exact. Reads only; never commits.
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from datetime import datetime
+from datetime import UTC, datetime
+from decimal import Decimal
+from typing import Any
 
 from tally.ingest.attribution import Attribution
 from tally.ingest.mapping_store import load_mappings
@@ -23,8 +25,9 @@ from tally.metering.rollup import (
     KeyTuple,
     decode_groups,
     hour_start,
+    lines_digest,
     quantity,
-    states_digest,
+    state_line,
 )
 from tally.metering.service import version_in_force
 from tally.period import Period
@@ -59,36 +62,55 @@ def _from_events(uow: UnitOfWork, version: MeterVersion, customer_ids: Sequence[
     return states, {k: v for k, v in accumulator.distinct.items() if k in states}
 
 
+def _row_state(row: tuple[Any, ...], full: bool) -> RollupState:
+    """A canonical row as a state; min/max/latest are parsed only when the aggregation reads them."""
+    if not full:
+        return RollupState(count=int(row[5]), sum=Decimal(row[6]))
+    low = None if row[7] is None else Decimal(row[7])
+    return RollupState(count=int(row[5]), sum=Decimal(row[6]), min=low,
+                       max=low if row[8] == row[7] else None if row[8] is None else Decimal(row[8]),
+                       latest=low if row[9] == row[7] else None if row[9] is None else Decimal(row[9]),
+                       latest_time=None if row[10] is None else datetime.fromisoformat(row[10]).replace(tzinfo=UTC),
+                       latest_seq=None if row[11] is None else int(row[11]))
+
+
 def _usage(uow: UnitOfWork, *, customer_ids: Sequence[str], period: Period, meter_slug: str,
            group_filter: Mapping[str, str] | None, from_events: bool) -> dict[str, UsageAmount]:
     version = version_in_force(uow, meter_slug, period.start)
+    aggregation = version.definition.aggregation
+    full = aggregation in (Aggregation.MIN, Aggregation.MAX, Aggregation.LATEST)
     inner_start, inner_end = hour_end(period.start), hour_start(period.end)
-    states: dict[KeyTuple, RollupState] = {}
-    distinct: dict[KeyTuple, set[str]] = {}
+    states: dict[str, list[RollupState]] = {c: [] for c in customer_ids}
+    values: dict[str, list[str]] = {c: [] for c in customer_ids}
+    lines: dict[str, list[list[Any]]] = {c: [] for c in customer_ids}
+
+    def add_states(found: Mapping[KeyTuple, RollupState], distinct: Mapping[KeyTuple, set[str]]) -> None:
+        for key, state in found.items():
+            if key[2] in states and _matches(key[5], group_filter):
+                states[key[2]].append(state)
+                values[key[2]].extend(distinct.get(key, ()))
+                lines[key[2]].append(state_line(key, state, distinct.get(key, ())))
+
     if from_events or inner_start >= inner_end:
-        s, d = _from_events(uow, version, customer_ids, [(period.start, period.end)])
-        states.update(s)
-        distinct.update(d)
+        add_states(*_from_events(uow, version, customer_ids, [(period.start, period.end)]))
     else:
-        states.update(store.select_states(uow.connection, meter_slug=version.slug, meter_version=version.version,
-                                          start=inner_start, end=inner_end, customer_ids=customer_ids))
-        if version.definition.aggregation is Aggregation.UNIQUE_COUNT:
-            distinct.update(store.select_distinct(uow.connection, states))
+        rows = store.select_rows(uow.connection, meter_slug=version.slug, meter_version=version.version,
+                                 start=inner_start, end=inner_end, customer_ids=customer_ids)
+        rows = [r for r in rows if _matches(r[4], group_filter)]
+        distinct = (store.select_distinct_by_rollup_key(uow.connection, [r[0] for r in rows])
+                    if aggregation is Aggregation.UNIQUE_COUNT else {})
+        for r in rows:
+            found = distinct.get(r[0], [])
+            states[r[1]].append(_row_state(r, full))
+            values[r[1]].extend(found)
+            lines[r[1]].append([version.slug, version.version, r[1], r[2], r[3], r[4], int(r[5]), r[6], r[7], r[8],
+                                r[9], r[10], None if r[11] is None else int(r[11]), sorted(found)])
         edges = [r for r in ((period.start, inner_start), (inner_end, period.end)) if r[0] < r[1]]
         if edges:
-            s, d = _from_events(uow, version, customer_ids, edges)
-            states.update(s)
-            distinct.update(d)
-    out: dict[str, UsageAmount] = {}
-    for customer_id in customer_ids:
-        used = {k: v for k, v in states.items() if k[2] == customer_id and _matches(k[5], group_filter)}
-        used_distinct = {k: distinct[k] for k in used if k in distinct}
-        values = [v for values in used_distinct.values() for v in values]
-        out[customer_id] = UsageAmount(
-            meter_slug=version.slug, meter_version=version.version,
-            quantity=quantity(version.definition.aggregation, used.values(), values),
-            rollup_digest=states_digest(used, used_distinct))
-    return out
+            add_states(*_from_events(uow, version, customer_ids, edges))
+    return {c: UsageAmount(meter_slug=version.slug, meter_version=version.version,
+                           quantity=quantity(aggregation, states[c], values[c]), rollup_digest=lines_digest(lines[c]))
+            for c in customer_ids}
 
 
 def period_usage(uow: UnitOfWork, *, customer_id: str, period: Period, meter_slug: str,
