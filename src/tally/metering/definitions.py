@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping, Sequence
+from decimal import Decimal
 from typing import Any
 
 from tally.metering.errors import MeterInvalid
@@ -55,12 +56,11 @@ def parse_meter(raw: Mapping[str, Any], where: str = "meter") -> MeterDefinition
     for key in raw:
         if key not in _KNOWN and key not in _IGNORED:
             raise MeterInvalid(f"{where}.{key}", f"is not a meter field (known: {', '.join(sorted(_KNOWN))})")
-    slug = _text(raw, "slug", where, required=True, limit=SLUG_CHARS_MAX)
-    assert_slug = slug or ""
-    if not SLUG.match(assert_slug):
+    slug = _text(raw, "slug", where, required=True, limit=SLUG_CHARS_MAX) or ""
+    if not SLUG.match(slug):
         raise MeterInvalid(f"{where}.slug", f"must be lowercase letters, digits and single underscores "
                            f"(^[a-z0-9]+(?:_[a-z0-9]+)*$), got {slug!r}")
-    name = _text(raw, "name", where, required=False, limit=NAME_CHARS_MAX) or assert_slug
+    name = _text(raw, "name", where, required=False, limit=NAME_CHARS_MAX) or slug
     description = raw.get("description") or ""
     if not isinstance(description, str) or len(description) > DESCRIPTION_CHARS_MAX:
         raise MeterInvalid(f"{where}.description", f"must be a string of at most {DESCRIPTION_CHARS_MAX} characters")
@@ -97,22 +97,12 @@ def parse_meter(raw: Mapping[str, Any], where: str = "meter") -> MeterDefinition
     filters: list[tuple[str, str]] = []
     for field, expected in filter_raw.items():
         _path(field, f"{where}.filter.{field}")
-        if (isinstance(expected, bool) or not isinstance(expected, str | int)) and not _is_decimal(expected):
+        if isinstance(expected, bool) or not isinstance(expected, str | int | Decimal):
             raise MeterInvalid(f"{where}.filter.{field}", f"must be a string or number, got {expected!r}")
-        filters.append((str(field), _expected_text(expected)))
-    return MeterDefinition(slug=assert_slug, name=name, description=description, event_type=event_type,
+        filters.append((str(field), str(expected)))
+    return MeterDefinition(slug=slug, name=name, description=description, event_type=event_type,
                            aggregation=aggregation, value_property=value_property,
                            group_by=tuple(sorted(group_by)), filter=tuple(sorted(filters)))
-
-
-def _is_decimal(value: object) -> bool:
-    from decimal import Decimal
-
-    return isinstance(value, Decimal)
-
-
-def _expected_text(value: object) -> str:
-    return str(value)
 
 
 def parse_meters(meters: Sequence[Mapping[str, Any]]) -> tuple[MeterDefinition, ...]:

@@ -164,7 +164,9 @@ def _rollup_states(uow: UnitOfWork, version: MeterVersion, query: MeterQuery
                    ) -> tuple[dict[KeyTuple, RollupState], dict[KeyTuple, set[str]]]:
     states = store.select_states(uow.connection, meter_slug=version.slug, meter_version=version.version,
                                  start=query.start, end=query.end, customer_ids=query.customer_ids or None,
-                                 subjects=query.subjects or None)
+                                 subjects=query.subjects or None,
+                                 full=version.definition.aggregation in (Aggregation.MIN, Aggregation.MAX,
+                                                                         Aggregation.LATEST))
     distinct = (store.select_distinct(uow.connection, states)
                 if version.definition.aggregation is Aggregation.UNIQUE_COUNT else {})
     return states, distinct

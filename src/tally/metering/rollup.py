@@ -9,10 +9,12 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from decimal import ROUND_HALF_EVEN, Context, Decimal, Inexact, InvalidOperation, Overflow, localcontext
 from functools import lru_cache
 from typing import Any
+
+import orjson
 
 from tally.audit.canonical import canonical_json
 from tally.ingest.jsonexact import dumps_exact, loads_exact
@@ -250,21 +252,35 @@ def _iso(window: datetime) -> str:
     return window.isoformat()
 
 
-def states_digest(states: Mapping[KeyTuple, RollupState], distinct: Mapping[KeyTuple, Iterable[str]]) -> str:
-    """SHA-256 over the canonical states used, in key order (distinct values sorted)."""
-    items = []
-    for key in sorted(states, key=lambda k: (k[2], k[3], k[4], k[5])):
-        s = states[key]
-        if s.count == 0:
-            continue
-        items.append([key[0], key[1], key[2], key[3], key[4].isoformat(), key[5], s.count, _t(s.sum), _t(s.min),
-                      _t(s.max), _t(s.latest), s.latest_time.isoformat() if s.latest_time else None, s.latest_seq,
-                      sorted(distinct.get(key, ()))])
-    return hashlib.sha256(canonical_json(items).encode()).hexdigest()
+def canonical_time(value: datetime | None) -> str | None:
+    """`YYYY-MM-DD HH:MM:SS.ffffff` in UTC: how SQLite stores a UtcDateTime, and the digest's spelling."""
+    if value is None:
+        return None
+    if value.tzinfo is not UTC:
+        value = value.astimezone(UTC)
+    return value.isoformat(" ", "microseconds")[:26]
 
 
-def _t(value: Decimal | None) -> str | None:
+def canonical_decimal(value: Decimal | None) -> str | None:
     return None if value is None else format(value, "f")
+
+
+def state_line(key: KeyTuple, state: RollupState, distinct: Iterable[str] = ()) -> list[Any]:
+    """One rollup state as the digest sees it (the same text whether it came from a row or from events)."""
+    return [key[0], key[1], key[2], key[3], canonical_time(key[4]), key[5], state.count, canonical_decimal(state.sum),
+            canonical_decimal(state.min), canonical_decimal(state.max), canonical_decimal(state.latest),
+            canonical_time(state.latest_time), state.latest_seq, sorted(distinct)]
+
+
+def lines_digest(lines: list[list[Any]]) -> str:
+    """SHA-256 over the canonical states used, in key order (keys are unique, so sorting never compares
+    past the key)."""
+    lines.sort()
+    return hashlib.sha256(orjson.dumps(lines)).hexdigest()
+
+
+def states_digest(states: Mapping[KeyTuple, RollupState], distinct: Mapping[KeyTuple, Iterable[str]]) -> str:
+    return lines_digest([state_line(k, s, distinct.get(k, ())) for k, s in states.items() if s.count])
 
 
 def decode_groups(group_key: str) -> dict[str, str | None]:

@@ -24,7 +24,7 @@ from tally.metering.model import (
     RollupState,
     StoredReject,
 )
-from tally.metering.rollup import KeyTuple, key_hash, merge, state_of
+from tally.metering.rollup import KeyTuple, canonical_decimal, canonical_time, key_hash, merge, state_of
 from tally.store.schema.ingest import events, subject_mappings
 from tally.store.schema.metering import meter_distinct_values, meter_rejects, meter_rollups, meters
 
@@ -208,9 +208,10 @@ def count_rejects(connection: Connection) -> int:
 
 def select_states(connection: Connection, *, meter_slug: str, meter_version: int, start: datetime | None,
                   end: datetime | None, customer_ids: Sequence[str] | None = None,
-                  subjects: Sequence[str] | None = None) -> dict[KeyTuple, RollupState]:
+                  subjects: Sequence[str] | None = None, full: bool = True) -> dict[KeyTuple, RollupState]:
     """Rollups of one meter version with `start <= window_start < end`: one indexed range query, read at
-    the driver level (a month of every customer is many rows)."""
+    the driver level (a month of every customer is many rows). `full=False` reads count and sum only
+    (enough for SUM, COUNT, AVG, UNIQUE_COUNT)."""
     driver = _Driver(connection.dialect.name)
     mark = driver.mark
     where = [f"meter_slug = {mark}", f"meter_version = {mark}"]
@@ -232,11 +233,15 @@ def select_states(connection: Connection, *, meter_slug: str, meter_version: int
     out: dict[KeyTuple, RollupState] = {}
     windows: dict[Any, datetime | None] = {}
     read_dec, read_time = driver.read_dec, driver.read_time
-    for r in connection.exec_driver_sql(sql, tuple(params)):
+    for r in connection.exec_driver_sql(sql, tuple(params)).fetchall():
         window = windows.get(r[2])
         if window is None:
             window = windows[r[2]] = read_time(r[2])
         assert window is not None
+        if not full:
+            out[(meter_slug, meter_version, r[0], r[1], window, r[3])] = RollupState(
+                count=int(r[4]), sum=read_dec(r[5]) or Decimal(0))
+            continue
         low = read_dec(r[6])
         text = isinstance(r[6], str)  # SQLite's exact text: equal text is the same Decimal, parse it once
         out[(meter_slug, meter_version, r[0], r[1], window, r[3])] = RollupState(
@@ -244,6 +249,35 @@ def select_states(connection: Connection, *, meter_slug: str, meter_version: int
             max=low if text and r[7] == r[6] else read_dec(r[7]),
             latest=low if text and r[8] == r[6] else read_dec(r[8]),
             latest_time=read_time(r[9]), latest_seq=None if r[10] is None else int(r[10]))
+    return out
+
+
+def select_rows(connection: Connection, *, meter_slug: str, meter_version: int, start: datetime, end: datetime,
+                customer_ids: Sequence[str]) -> list[tuple[Any, ...]]:
+    """The billing read: rollups of some customers for [start, end), as canonical text tuples
+    (rollup_key, customer_id, subject, window, group_key, count, sum, min, max, latest, latest_time,
+    latest_seq) — SQLite's stored text is already canonical, so nothing is parsed that is not needed."""
+    driver = _Driver(connection.dialect.name)
+    mark = driver.mark
+    sql = (f"SELECT rollup_key, customer_id, subject, window_start, group_key, {', '.join(_STATE_COLUMNS)} "
+           f"FROM meter_rollups WHERE meter_slug = {mark} AND meter_version = {mark} "
+           f"AND customer_id IN ({', '.join([mark] * len(customer_ids))}) "
+           f"AND window_start >= {mark} AND window_start < {mark}")
+    params = (meter_slug, meter_version, *customer_ids, driver.time(start), driver.time(end))
+    rows = connection.exec_driver_sql(sql, params).fetchall()
+    if driver.sqlite:
+        return [tuple(r) for r in rows]
+    return [(r[0], r[1], r[2], canonical_time(r[3]), r[4], r[5], canonical_decimal(r[6]), canonical_decimal(r[7]),
+             canonical_decimal(r[8]), canonical_decimal(r[9]), canonical_time(r[10]), r[11]) for r in rows]
+
+
+def select_distinct_by_rollup_key(connection: Connection, rollup_keys: Sequence[str]) -> dict[str, list[str]]:
+    out: dict[str, list[str]] = {}
+    for i in range(0, len(rollup_keys), IN_CHUNK_MAX):
+        query = select(meter_distinct_values).where(
+            meter_distinct_values.c.rollup_key.in_(list(rollup_keys[i:i + IN_CHUNK_MAX])))
+        for row in connection.execute(query):
+            out.setdefault(row.rollup_key, []).append(row.value)
     return out
 
 

@@ -11,7 +11,9 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
+from decimal import Decimal
+from typing import Any
 
 from tally.ingest.attribution import Attribution
 from tally.ingest.mapping_store import load_mappings
@@ -24,8 +26,9 @@ from tally.metering.rollup import (
     KeyTuple,
     decode_groups,
     hour_start,
+    lines_digest,
     quantity,
-    states_digest,
+    state_line,
 )
 from tally.metering.service import version_in_force
 from tally.period import Period
@@ -61,75 +64,111 @@ def _from_events(uow: UnitOfWork, version: MeterVersion, customer_ids: Sequence[
     return states, {k: v for k, v in accumulator.distinct.items() if k in states}
 
 
+def _row_state(row: tuple[Any, ...], full: bool) -> RollupState:
+    """A canonical row as a state; min/max/latest are parsed only when the aggregation reads them."""
+    if not full:
+        return RollupState(count=int(row[5]), sum=Decimal(row[6]))
+    low = None if row[7] is None else Decimal(row[7])
+    return RollupState(count=int(row[5]), sum=Decimal(row[6]), min=low,
+                       max=low if row[8] == row[7] else None if row[8] is None else Decimal(row[8]),
+                       latest=low if row[9] == row[7] else None if row[9] is None else Decimal(row[9]),
+                       latest_time=None if row[10] is None else datetime.fromisoformat(row[10]).replace(tzinfo=UTC),
+                       latest_seq=None if row[11] is None else int(row[11]))
+
+
 @dataclass(frozen=True, slots=True)
-class _Loaded:
-    """A meter's states for some customers over one period: what every group filter is answered from."""
+class _Measured:
+    """One rollup (or recomputed hour) of one customer: its group, state, distinct values and digest line."""
 
-    version: MeterVersion
-    states: dict[KeyTuple, RollupState]
-    distinct: dict[KeyTuple, set[str]]
+    customer_id: str
+    group_key: str
+    state: RollupState
+    values: tuple[str, ...]
+    line: list[Any]
 
 
-def _load(uow: UnitOfWork, *, customer_ids: Sequence[str], period: Period, meter_slug: str,
-          from_events: bool) -> _Loaded:
-    version = version_in_force(uow, meter_slug, period.start)
+def _measure(uow: UnitOfWork, *, customer_ids: Sequence[str], period: Period, version: MeterVersion,
+             group_filter: Mapping[str, str] | None, from_events: bool) -> list[_Measured]:
+    """What the period holds for the customers, restricted to `group_filter` (None: every group)."""
+    aggregation = version.definition.aggregation
+    full = aggregation in (Aggregation.MIN, Aggregation.MAX, Aggregation.LATEST)
     inner_start, inner_end = hour_end(period.start), hour_start(period.end)
-    states: dict[KeyTuple, RollupState] = {}
-    distinct: dict[KeyTuple, set[str]] = {}
+    wanted = set(customer_ids)
+    out: list[_Measured] = []
+
+    def add_states(found: Mapping[KeyTuple, RollupState], distinct: Mapping[KeyTuple, set[str]]) -> None:
+        for key, state in found.items():
+            if key[2] in wanted and _matches(key[5], group_filter):
+                values = tuple(distinct.get(key, ()))
+                out.append(_Measured(key[2], key[5], state, values, state_line(key, state, values)))
+
     if from_events or inner_start >= inner_end:
-        s, d = _from_events(uow, version, customer_ids, [(period.start, period.end)])
-        states.update(s)
-        distinct.update(d)
+        add_states(*_from_events(uow, version, customer_ids, [(period.start, period.end)]))
     else:
-        states.update(store.select_states(uow.connection, meter_slug=version.slug, meter_version=version.version,
-                                          start=inner_start, end=inner_end, customer_ids=customer_ids))
-        if version.definition.aggregation is Aggregation.UNIQUE_COUNT:
-            distinct.update(store.select_distinct(uow.connection, states))
+        rows = store.select_rows(uow.connection, meter_slug=version.slug, meter_version=version.version,
+                                 start=inner_start, end=inner_end, customer_ids=customer_ids)
+        rows = [r for r in rows if _matches(r[4], group_filter)]
+        distinct = (store.select_distinct_by_rollup_key(uow.connection, [r[0] for r in rows])
+                    if aggregation is Aggregation.UNIQUE_COUNT else {})
+        for r in rows:
+            found = distinct.get(r[0], [])
+            out.append(_Measured(r[1], r[4], _row_state(r, full), tuple(found), [
+                version.slug, version.version, r[1], r[2], r[3], r[4], int(r[5]), r[6], r[7], r[8], r[9], r[10],
+                None if r[11] is None else int(r[11]), sorted(found)]))
         edges = [r for r in ((period.start, inner_start), (inner_end, period.end)) if r[0] < r[1]]
         if edges:
-            s, d = _from_events(uow, version, customer_ids, edges)
-            states.update(s)
-            distinct.update(d)
-    return _Loaded(version, states, distinct)
+            add_states(*_from_events(uow, version, customer_ids, edges))
+    return out
 
 
-def _amount(loaded: _Loaded, customer_id: str, group_filter: Mapping[str, str] | None) -> UsageAmount:
-    version = loaded.version
-    used = {k: v for k, v in loaded.states.items() if k[2] == customer_id and _matches(k[5], group_filter)}
-    used_distinct = {k: loaded.distinct[k] for k in used if k in loaded.distinct}
-    values = [v for values in used_distinct.values() for v in values]
-    return UsageAmount(meter_slug=version.slug, meter_version=version.version,
-                       quantity=quantity(version.definition.aggregation, used.values(), values),
-                       rollup_digest=states_digest(used, used_distinct))
+def _amounts(version: MeterVersion, measured: Sequence[_Measured], customer_ids: Sequence[str],
+             group_filter: Mapping[str, str] | None) -> dict[str, UsageAmount]:
+    states: dict[str, list[RollupState]] = {c: [] for c in customer_ids}
+    values: dict[str, list[str]] = {c: [] for c in customer_ids}
+    lines: dict[str, list[list[Any]]] = {c: [] for c in customer_ids}
+    for m in measured:
+        if m.customer_id in states and _matches(m.group_key, group_filter):
+            states[m.customer_id].append(m.state)
+            values[m.customer_id].extend(m.values)
+            lines[m.customer_id].append(m.line)
+    aggregation = version.definition.aggregation
+    return {c: UsageAmount(meter_slug=version.slug, meter_version=version.version,
+                           quantity=quantity(aggregation, states[c], values[c]), rollup_digest=lines_digest(lines[c]))
+            for c in customer_ids}
 
 
 def _usage(uow: UnitOfWork, *, customer_ids: Sequence[str], period: Period, meter_slug: str,
            group_filter: Mapping[str, str] | None, from_events: bool) -> dict[str, UsageAmount]:
-    loaded = _load(uow, customer_ids=customer_ids, period=period, meter_slug=meter_slug, from_events=from_events)
-    return {customer_id: _amount(loaded, customer_id, group_filter) for customer_id in customer_ids}
+    version = version_in_force(uow, meter_slug, period.start)
+    measured = _measure(uow, customer_ids=customer_ids, period=period, version=version, group_filter=group_filter,
+                        from_events=from_events)
+    return _amounts(version, measured, customer_ids, None)
 
 
 class UsageReader:
     """`period_usage` (or `period_usage_from_events`) reading each (customer, period, meter) once.
 
     Rating asks one meter once per product bound to it (three compute sizes read the same instance-hours
-    rollups with different group filters); this reader loads the states once and answers every filter
-    from them, with the same quantity and digest as the uncached functions. Make one per rating: it
-    trusts that the rollups do not change while it lives.
+    rollups with different group filters); this reader loads every group once and answers each filter from
+    memory, with the same quantity and digest as the uncached functions. Make one per rating: it trusts
+    that the rollups do not change while it lives.
     """
 
     def __init__(self, *, from_events: bool = False) -> None:
         self._from_events = from_events
-        self._loaded: dict[tuple[str, Period, str], _Loaded] = {}
+        self._measured: dict[tuple[str, Period, str], tuple[MeterVersion, list[_Measured]]] = {}
 
     def __call__(self, uow: UnitOfWork, *, customer_id: str, period: Period, meter_slug: str,
                  group_filter: Mapping[str, str] | None = None) -> UsageAmount:
         key = (customer_id, period, meter_slug)
-        loaded = self._loaded.get(key)
-        if loaded is None:
-            loaded = self._loaded[key] = _load(uow, customer_ids=[customer_id], period=period, meter_slug=meter_slug,
-                                               from_events=self._from_events)
-        return _amount(loaded, customer_id, group_filter)
+        cached = self._measured.get(key)
+        if cached is None:
+            version = version_in_force(uow, meter_slug, period.start)
+            cached = self._measured[key] = (version, _measure(uow, customer_ids=[customer_id], period=period,
+                                                              version=version, group_filter=None,
+                                                              from_events=self._from_events))
+        version, measured = cached
+        return _amounts(version, measured, [customer_id], group_filter)[customer_id]
 
 
 def period_usage(uow: UnitOfWork, *, customer_id: str, period: Period, meter_slug: str,

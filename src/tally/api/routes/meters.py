@@ -143,12 +143,10 @@ def _deep_object(request: Request, name: str) -> dict[str, object]:
     """`filterGroupBy[k]=v` (deepObject), or one `filterGroupBy` holding a JSON (or Python-literal, as
     the official client's GET sends it) object."""
     out: dict[str, object] = {}
+    bracketed: dict[str, list[str]] = {}
     for key, value in request.query_params.multi_items():
         if key.startswith(f"{name}[") and key.endswith("]"):
-            out.setdefault(key[len(name) + 1:-1], [])
-            values = out[key[len(name) + 1:-1]]
-            assert isinstance(values, list)
-            values.append(value)
+            bracketed.setdefault(key[len(name) + 1:-1], []).append(value)
         elif key == name:
             try:
                 parsed = stdjson.loads(value)
@@ -160,6 +158,7 @@ def _deep_object(request: Request, name: str) -> dict[str, object]:
             if not isinstance(parsed, dict):
                 raise MeterInvalid(name, "must be an object of group name to value")
             out.update({str(k): v for k, v in parsed.items()})
+    out.update(bracketed)
     return out
 
 

@@ -2,7 +2,9 @@
 
 A rollup row is the mergeable state of one (meter slug, version, customer, subject, hour, group
 values); `rollup_key` is a 32-hex hash of that key so a batch finds its rows with one indexed IN.
-`customer_id` is '' (never NULL) when the subject was unmapped at the event's time, so the key stays
+Only one secondary index, (meter, version, customer, hour): every rollup row is written in the ingest
+transaction, so each index is paid per event; queries across all customers filter the hour inside
+that index. `customer_id` is '' (never NULL) when the subject was unmapped at the event's time, so the key stays
 unique on both backends.
 """
 
@@ -52,7 +54,6 @@ meter_rollups = Table(
     Column("latest_time", UtcDateTime, nullable=True),
     Column("latest_seq", BigInteger, nullable=True),
     Index("ix_meter_rollups_customer_window", "meter_slug", "meter_version", "customer_id", "window_start"),
-    Index("ix_meter_rollups_meter_window", "meter_slug", "meter_version", "window_start"),
 )
 
 meter_distinct_values = Table(

@@ -58,8 +58,6 @@ def upgrade() -> None:
     )
     op.create_index("ix_meter_rollups_customer_window", "meter_rollups",
                     ["meter_slug", "meter_version", "customer_id", "window_start"])
-    op.create_index("ix_meter_rollups_meter_window", "meter_rollups",
-                    ["meter_slug", "meter_version", "window_start"])
     op.create_table(
         "meter_distinct_values",
         sa.Column("rollup_key", sa.String(32), nullable=False),
