@@ -7,6 +7,7 @@ from pathlib import Path
 from tally.bootstrap import Tally, bootstrap
 from tally.clock import FixedClock
 from tally.ingest.observers import IngestHooks
+from tally.ledger.wiring import LedgerClosedPeriods
 from tally.metering.wiring import event_observers
 from tally.settings import Settings
 from tests.conftest import T0, TestDatabase
@@ -16,7 +17,10 @@ from tests.ingest.fakes import ClosedBefore, RecordingObserver
 def test_bootstrap_builds_ingest_hooks_from_metering(tmp_path: Path) -> None:
     t = bootstrap(Settings(home=tmp_path, database_url=f"sqlite:///{tmp_path / 'tally.db'}"))
     try:
-        assert t.ingest_hooks.observers == event_observers() == t.event_observers
+        assert [type(o) for o in t.ingest_hooks.observers] == [type(o) for o in event_observers()]
+        assert t.ingest_hooks.observers == t.event_observers
+        assert isinstance(t.ingest_hooks.closed_periods, LedgerClosedPeriods)  # late events: the ledger's oracle
+        assert t.ingest_hooks.known_event_types is not None  # strict types: metering's meters
     finally:
         t.engine.dispose()
 
