@@ -44,4 +44,5 @@ def bootstrap(settings: Settings | None = None, *, clock: Clock | None = None) -
     return Tally(settings=settings, engine=engine, uow_factory=UnitOfWorkFactory(engine), clock=clock or SystemClock(),
                  event_observers=observers,
                  ingest_hooks=IngestHooks(observers=observers, closed_periods=closed_periods(),
-                                          known_event_types=known_event_types()))
+                                          known_event_types=known_event_types(
+                                              strict_event_types=settings.strict_event_types)))

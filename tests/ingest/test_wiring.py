@@ -35,3 +35,33 @@ def test_event_observers_alone_still_reach_ingest(db: TestDatabase, tmp_path: Pa
     explicit = Tally(settings=settings, engine=db.engine, uow_factory=db.uow_factory, clock=FixedClock(T0),
                      event_observers=(observer,), ingest_hooks=IngestHooks(closed_periods=closed))
     assert explicit.ingest_hooks == IngestHooks(observers=(observer,), closed_periods=closed)
+
+
+def test_strict_setting_rejects_types_no_meter_reads(db: TestDatabase, tmp_path: Path) -> None:
+    from tally.ingest import service
+    from tests.ingest.fakes import ACTOR
+    from tests.metering.builders import INSTANCE_HOURS, define
+
+    define(db.uow_factory, INSTANCE_HOURS)
+    settings = Settings.from_env({"TALLY_HOME": str(tmp_path), "TALLY_DATABASE_URL": db.url,
+                                  "TALLY_STRICT_EVENT_TYPES": "true"})
+    wired = bootstrap(settings, clock=FixedClock(T0))
+    try:
+        body = b'[' + b','.join(
+            b'{"specversion":"1.0","id":"%s","source":"s","type":"%s","subject":"dep-1",'
+            b'"time":"2026-11-15T11:00:00Z","data":{"hours":1}}' % (i, t)
+            for i, t in ((b"1", b"compute.instance.usage"), (b"2", b"mystery"))) + b']'
+        result = service.ingest_body(wired.uow_factory, body, content_type="application/json", origin="http",
+                                     hooks=wired.ingest_hooks, settings=settings, clock=wired.clock, actor=ACTOR)
+    finally:
+        wired.engine.dispose()
+    assert result.accepted == 1 and [(r.index, r.field) for r in result.rejected] == [(1, "type")]
+
+
+def test_strict_setting_must_be_a_boolean(tmp_path: Path) -> None:
+    import pytest
+
+    from tally.errors import InvalidInput
+
+    with pytest.raises(InvalidInput, match="TALLY_STRICT_EVENT_TYPES"):
+        Settings.from_env({"TALLY_HOME": str(tmp_path), "TALLY_STRICT_EVENT_TYPES": "maybe"})
