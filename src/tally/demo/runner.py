@@ -76,14 +76,17 @@ class DemoSummary:
     events_file: Path
     trial_balance_balanced: bool
     reconciliation: tuple[tuple[str, bool, str], ...]
-    seconds: dict[str, float] = field(default_factory=dict)
+    seconds: dict[str, float] = field(default_factory=dict)  # float-ok: durations
 
 
 def _catalog_text() -> str:
     return resources.files("tally.demo").joinpath("catalog.yaml").read_text()
 
 
-def run_demo(tally: Tally, options: DemoOptions, *, progress: Progress, timer: Callable[[], float]) -> DemoSummary:
+Timer = Callable[[], float]  # float-ok: seconds from a monotonic clock
+
+
+def run_demo(tally: Tally, options: DemoOptions, *, progress: Progress, timer: Timer) -> DemoSummary:
     """Run the whole month. Refuses to run on a database that already holds events."""
     if options.fresh:
         _remove_embedded_database(tally)
@@ -93,7 +96,7 @@ def run_demo(tally: Tally, options: DemoOptions, *, progress: Progress, timer: C
             raise Conflict("the database already holds events: run the demo on a fresh database (tally demo --fresh)")
     month = options.month
     clock = FixedClock(month.start - timedelta(days=1))
-    seconds: dict[str, float] = {}
+    seconds: dict[str, float] = {}  # float-ok: durations
     started = timer()
 
     def lap(stage: str) -> None:

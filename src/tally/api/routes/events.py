@@ -89,7 +89,7 @@ async def _writer(request: Request) -> Actor:
     Only successful checks are kept, per app, for KEY_CACHE_TTL_S: a revoked key is refused at most
     that long after `tally keys revoke`.
     """
-    cache: dict[str, tuple[float, Actor]] | None = getattr(request.app.state, "ingest_key_cache", None)
+    cache: dict[str, tuple[float, Actor]] | None = getattr(request.app.state, "ingest_key_cache", None)  # float-ok
     if cache is None:
         cache = request.app.state.ingest_key_cache = {}
     header = request.headers.get("authorization", "")
