@@ -227,3 +227,13 @@ def test_late_flag_is_exact_inside_an_hour_that_straddles_a_boundary(db: TestDat
     ingest(db, clock, body(cloudevent("in", time="2026-11-01T00:29:59Z"),
                            cloudevent("out", time="2026-11-01T00:30:00Z")), hooks=hooks)
     assert {e.event_id: e.late for e in service.list_events(db.uow_factory)} == {"in": True, "out": False}
+
+
+def test_invalid_utf8_is_a_reject_not_a_crash(db: TestDatabase, clock: FixedClock) -> None:
+    good = orjson.dumps(orjson.loads(body(cloudevent("ok")))[0])
+    payload = b'[' + good.replace(b'"ok"', b'"\x80"') + b', "\x80", ' + good + b']'
+    result = ingest(db, clock, payload)
+    assert result.accepted == 1
+    assert [(r.index, r.field) for r in result.rejected] == [(0, "event"), (1, "event")]
+    assert all("utf-8" in r.reason for r in result.rejected)
+    assert count(db, rejected_events) == 2  # quarantined (undecodable bytes shown as U+FFFD)

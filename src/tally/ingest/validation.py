@@ -127,10 +127,10 @@ def _explain(index: int, raw: bytes) -> Rejection | _Envelope:
     except msgspec.ValidationError:  # not an object (ValidationError is a DecodeError, so it comes first)
         try:
             kind = _json_kind(msgspec.json.decode(raw))
-        except msgspec.DecodeError as exc:  # the type was refused before the rest was read: `0 trailing`
+        except (msgspec.DecodeError, UnicodeDecodeError) as exc:  # refused before the rest was read: `0 trailing`
             return Rejection(index, EVENT, f"is not valid JSON: {exc}")
         return Rejection(index, EVENT, f"must be a JSON object (a CloudEvent), got {kind}")
-    except msgspec.DecodeError as exc:
+    except (msgspec.DecodeError, UnicodeDecodeError) as exc:
         return Rejection(index, EVENT, f"is not valid JSON: {exc}")
     values: dict[str, str] = {}
     for name in REQUIRED:
@@ -176,7 +176,7 @@ def validate_items(items: Iterable[tuple[int, bytes]], limits: Limits) -> tuple[
             continue
         try:
             env = decode(raw)
-        except (msgspec.ValidationError, msgspec.DecodeError):
+        except (msgspec.ValidationError, msgspec.DecodeError, UnicodeDecodeError):
             explained = _explain(index, raw)
             if isinstance(explained, Rejection):
                 rejected.append(RejectedItem(explained, raw))
