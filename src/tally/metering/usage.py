@@ -46,8 +46,8 @@ def _matches(group_key: str, group_filter: Mapping[str, str] | None) -> bool:
 
 
 def _from_events(uow: UnitOfWork, version: MeterVersion, customer_ids: Sequence[str],
-                 ranges: Sequence[tuple[datetime, datetime]]) -> tuple[dict[KeyTuple, RollupState],
-                                                                       dict[KeyTuple, set[str]]]:
+                 ranges: Sequence[tuple[datetime, datetime]], received_by: datetime | None = None
+                 ) -> tuple[dict[KeyTuple, RollupState], dict[KeyTuple, set[str]]]:
     """States recomputed from raw events of the customers' subjects within `ranges` (per hour key)."""
     connection = uow.connection
     wanted = set(customer_ids)
@@ -58,7 +58,7 @@ def _from_events(uow: UnitOfWork, version: MeterVersion, customer_ids: Sequence[
         attribution = Attribution(load_mappings(connection, subjects))
         for start, end in ranges:
             for chunk in store.stream_events(connection, event_types=[version.definition.event_type], start=start,
-                                             end=end, subjects=subjects):
+                                             end=end, subjects=subjects, received_by=received_by):
                 accumulator.add(compiled, chunk, attribution.customer_for)
     states = {k: v for k, v in accumulator.frozen().items() if k[2] in wanted}
     return states, {k: v for k, v in accumulator.distinct.items() if k in states}
@@ -88,8 +88,10 @@ class _Measured:
 
 
 def _measure(uow: UnitOfWork, *, customer_ids: Sequence[str], period: Period, version: MeterVersion,
-             group_filter: Mapping[str, str] | None, from_events: bool) -> list[_Measured]:
-    """What the period holds for the customers, restricted to `group_filter` (None: every group)."""
+             group_filter: Mapping[str, str] | None, from_events: bool,
+             received_by: datetime | None = None) -> list[_Measured]:
+    """What the period holds for the customers, restricted to `group_filter` (None: every group); from raw
+    events, only those received by `received_by` when given."""
     aggregation = version.definition.aggregation
     full = aggregation in (Aggregation.MIN, Aggregation.MAX, Aggregation.LATEST)
     inner_start, inner_end = hour_end(period.start), hour_start(period.end)
@@ -103,7 +105,8 @@ def _measure(uow: UnitOfWork, *, customer_ids: Sequence[str], period: Period, ve
                 out.append(_Measured(key[2], key[5], state, values, state_line(key, state, values)))
 
     if from_events or inner_start >= inner_end:
-        add_states(*_from_events(uow, version, customer_ids, [(period.start, period.end)]))
+        add_states(*_from_events(uow, version, customer_ids, [(period.start, period.end)],
+                                 received_by if from_events else None))
     else:
         rows = store.select_rows(uow.connection, meter_slug=version.slug, meter_version=version.version,
                                  start=inner_start, end=inner_end, customer_ids=customer_ids)
@@ -138,10 +141,11 @@ def _amounts(version: MeterVersion, measured: Sequence[_Measured], customer_ids:
 
 
 def _usage(uow: UnitOfWork, *, customer_ids: Sequence[str], period: Period, meter_slug: str,
-           group_filter: Mapping[str, str] | None, from_events: bool) -> dict[str, UsageAmount]:
+           group_filter: Mapping[str, str] | None, from_events: bool,
+           received_by: datetime | None = None) -> dict[str, UsageAmount]:
     version = version_in_force(uow, meter_slug, period.start)
     measured = _measure(uow, customer_ids=customer_ids, period=period, version=version, group_filter=group_filter,
-                        from_events=from_events)
+                        from_events=from_events, received_by=received_by)
     return _amounts(version, measured, customer_ids, None)
 
 
@@ -154,8 +158,9 @@ class UsageReader:
     that the rollups do not change while it lives.
     """
 
-    def __init__(self, *, from_events: bool = False) -> None:
+    def __init__(self, *, from_events: bool = False, received_by: datetime | None = None) -> None:
         self._from_events = from_events
+        self._received_by = received_by
         self._measured: dict[tuple[str, Period, str], tuple[MeterVersion, list[_Measured]]] = {}
 
     def __call__(self, uow: UnitOfWork, *, customer_id: str, period: Period, meter_slug: str,
@@ -166,7 +171,8 @@ class UsageReader:
             version = version_in_force(uow, meter_slug, period.start)
             cached = self._measured[key] = (version, _measure(uow, customer_ids=[customer_id], period=period,
                                                               version=version, group_filter=None,
-                                                              from_events=self._from_events))
+                                                              from_events=self._from_events,
+                                                              received_by=self._received_by))
         version, measured = cached
         return _amounts(version, measured, [customer_id], group_filter)[customer_id]
 
@@ -180,11 +186,14 @@ def period_usage(uow: UnitOfWork, *, customer_id: str, period: Period, meter_slu
 
 
 def period_usage_from_events(uow: UnitOfWork, *, customer_id: str, period: Period, meter_slug: str,
-                             group_filter: Mapping[str, str] | None = None) -> UsageAmount:
+                             group_filter: Mapping[str, str] | None = None,
+                             received_by: datetime | None = None) -> UsageAmount:
     """The same quantity recomputed from raw events (for verification). Its digest is over the hourly
-    states recomputed from the events: equal to `period_usage`'s when the rollups are right."""
+    states recomputed from the events: equal to `period_usage`'s when the rollups are right. With
+    `received_by`, only events received by then count: an invoice rated at that instant is verified against
+    what it could have seen, so usage that arrived later shows up in a re-rate, not as a verify failure."""
     return _usage(uow, customer_ids=[customer_id], period=period, meter_slug=meter_slug, group_filter=group_filter,
-                  from_events=True)[customer_id]
+                  from_events=True, received_by=received_by)[customer_id]
 
 
 def period_usage_many(uow: UnitOfWork, *, customer_ids: Sequence[str], period: Period, meter_slug: str,
