@@ -43,7 +43,7 @@ from tally.invoicing.tax import tax_at
 from tally.invoicing.wiring import BillingDeps
 from tally.money import Money, Rounding
 from tally.period import Period
-from tally.rating.model import RatingResult
+from tally.rating.model import LineKind, RatingResult
 from tally.store.uow import UnitOfWork, UnitOfWorkFactory
 
 TAX_ROUNDING = Rounding.HALF_EVEN
@@ -225,6 +225,7 @@ def void_invoice(uow_factory: UnitOfWorkFactory, ref: str, *, deps: BillingDeps,
         if corrections.remaining_to_credit(billed, invoice.currency).amount > 0:
             lines = corrections.full_credit_lines(billed, rounding=TAX_ROUNDING)
             note = _issue_credit_note(uow, deps, invoice, lines, billed, reason=f"void: {reason}", at=at, actor=actor)
+            _return_credits(uow, deps, invoice, note, at=at, actor=actor)
         store.change_status(voided, previous=invoice.status, at=at)
         uow.audit.record("invoice.voided", actor=actor, subject_type="invoice", subject_id=invoice.invoice_id, at=at,
                          before={"status": invoice.status.value},
@@ -266,6 +267,15 @@ def _issue_credit_note(uow: UnitOfWork, deps: BillingDeps, invoice: Invoice, lin
                                    "total": note.totals.total.amount})
     metrics.credit_notes_issued_total.inc()
     return note
+
+
+def _return_credits(uow: UnitOfWork, deps: BillingDeps, invoice: Invoice, note: CreditNote, *, at: datetime,
+                    actor: Actor) -> None:
+    """A full credit note takes the whole invoice back, its credit-applied lines included, so the prepaid
+    credits it drew go back to the customer in the same transaction. The ledger posts the note as the
+    mirror of those lines (crediting the prepaid-credit liability), so contracts and ledger agree."""
+    deps.credits.restore_credit_drawdowns(uow, invoice_id=invoice.invoice_id, credit_note_id=note.credit_note_id,
+                                          at=at, actor=actor)
 
 
 def corrections_as_lines(lines: tuple[CreditNoteLine, ...]) -> tuple[InvoiceLine, ...]:
@@ -375,6 +385,8 @@ def credit_invoice(uow_factory: UnitOfWorkFactory, ref: str, *, deps: BillingDep
         else:
             lines = _partial_lines(invoice, billed, line_amounts)
         note = _issue_credit_note(uow, deps, invoice, lines, billed, reason=reason, at=at, actor=actor)
+        if line_amounts is None:
+            _return_credits(uow, deps, invoice, note, at=at, actor=actor)
         uow.commit()
     return note
 
@@ -386,6 +398,11 @@ def _partial_lines(invoice: Invoice, billed: Mapping[str, corrections.BilledLine
         line = billed.get(key)
         if line is None:
             raise InvalidInput("line", f"invoice {invoice.label} has no line {key!r}", item=key)
+        if line.kind is LineKind.CREDIT_APPLIED:
+            # a prepaid credit goes back to the customer only when the whole invoice is credited (or
+            # voided); crediting its line alone would move the ledger's liability but not the balance
+            raise InvalidInput("line", f"invoice {invoice.label}: line {key!r} applies a prepaid credit; it is "
+                               "returned only by a full credit note or a void", item=key)
         credit = Money(amount, invoice.currency)
         if not credit.is_rounded:
             raise InvalidInput("amount", f"{amount} is not in {invoice.currency.code} minor units", item=key)
