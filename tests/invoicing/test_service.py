@@ -354,3 +354,22 @@ def test_only_a_full_credit_note_gives_credits_back(db: TestDatabase, dec_clock:
         service.credit_invoice(db.uow_factory, "TLY-2026-000001", deps=deps, reason="again", actor=ACTOR,
                                clock=dec_clock)
     assert len(credits.restored) == 1
+
+
+def test_an_invoice_paid_entirely_by_credit_is_voided_with_a_zero_credit_note(db: TestDatabase,
+                                                                              dec_clock: FixedClock) -> None:
+    credits = RecordingCredits()
+    deps = make_deps(FakeRater(usage={"acme": D(150)}, credit={"acme": D(1000)}), ["globex", "acme"],
+                     credits=credits)
+    run_billing(db.uow_factory, period=NOV, deps=deps, actor=ACTOR, clock=dec_clock, issue=True)
+    invoice = next(i for i in service.list_invoices(db.uow_factory) if i.customer_id == "acme")
+    assert invoice.totals.subtotal.is_zero() and credits.drawn("acme") == D("75.00")
+    voided = service.void_invoice(db.uow_factory, invoice.invoice_id, deps=deps, reason="duplicate", actor=ACTOR,
+                                  clock=dec_clock)
+    assert voided.credit_note is not None and voided.credit_note.totals == invoice.totals
+    assert credits.drawn("acme") == D(0)
+    other = next(i for i in service.list_invoices(db.uow_factory) if i.customer_id == "globex")
+    note = service.credit_invoice(db.uow_factory, other.invoice_id, deps=deps, reason="cancelled", actor=ACTOR,
+                                  clock=dec_clock)
+    assert note.totals == other.totals  # a full credit of an invoice without credits: nothing to return
+    assert [inv for inv, _, _ in credits.restored] == [invoice.invoice_id]

@@ -222,9 +222,13 @@ def void_invoice(uow_factory: UnitOfWorkFactory, ref: str, *, deps: BillingDeps,
         voided = lifecycle.void(invoice, voided_at=at)
         billed = _billed(uow, invoice)
         note = None
-        if corrections.remaining_to_credit(billed, invoice.currency).amount > 0:
-            lines = corrections.full_credit_lines(billed, rounding=TAX_ROUNDING)
-            note = _issue_credit_note(uow, deps, invoice, lines, billed, reason=f"void: {reason}", at=at, actor=actor)
+        lines = corrections.full_credit_lines(billed, rounding=TAX_ROUNDING)
+        # anything still billed is credited, even when it nets to zero (usage paid by prepaid credit):
+        # the note reverses the revenue and gives the credit back
+        if corrections.remaining_to_credit(billed, invoice.currency).amount > 0 or any(
+                not line.amount.is_zero() for line in lines):
+            note = _issue_credit_note(uow, deps, invoice, lines, billed, reason=f"void: {reason}", at=at, actor=actor,
+                                      full=True)
             _return_credits(uow, deps, invoice, note, at=at, actor=actor)
         store.change_status(voided, previous=invoice.status, at=at)
         uow.audit.record("invoice.voided", actor=actor, subject_type="invoice", subject_id=invoice.invoice_id, at=at,
@@ -249,8 +253,8 @@ def _billed(uow: UnitOfWork, invoice: Invoice) -> dict[str, corrections.BilledLi
 
 def _issue_credit_note(uow: UnitOfWork, deps: BillingDeps, invoice: Invoice, lines: tuple[CreditNoteLine, ...],
                        billed: Mapping[str, corrections.BilledLine], *, reason: str, at: datetime,
-                       actor: Actor) -> CreditNote:
-    corrections.check_credit(lines, billed, invoice.currency)
+                       actor: Actor, full: bool = False) -> CreditNote:
+    corrections.check_credit(lines, billed, invoice.currency, full=full)
     if invoice.number is None:
         raise IllegalTransition(invoice.label, invoice.status.value, "credit")
     series = series_for(deps.config.number_prefix, DocumentKind.CREDIT_NOTE, at)
@@ -384,7 +388,8 @@ def credit_invoice(uow_factory: UnitOfWorkFactory, ref: str, *, deps: BillingDep
             lines = corrections.full_credit_lines(billed, rounding=TAX_ROUNDING)
         else:
             lines = _partial_lines(invoice, billed, line_amounts)
-        note = _issue_credit_note(uow, deps, invoice, lines, billed, reason=reason, at=at, actor=actor)
+        note = _issue_credit_note(uow, deps, invoice, lines, billed, reason=reason, at=at, actor=actor,
+                                  full=line_amounts is None)
         if line_amounts is None:
             _return_credits(uow, deps, invoice, note, at=at, actor=actor)
         uow.commit()
