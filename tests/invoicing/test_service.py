@@ -373,3 +373,22 @@ def test_an_invoice_paid_entirely_by_credit_is_voided_with_a_zero_credit_note(db
                                   clock=dec_clock)
     assert note.totals == other.totals  # a full credit of an invoice without credits: nothing to return
     assert [inv for inv, _, _ in credits.restored] == [invoice.invoice_id]
+
+
+def test_a_correction_never_moves_a_prepaid_credit(db: TestDatabase, dec_clock: FixedClock) -> None:
+    from tally.invoicing.errors import CorrectionMovesCredit
+
+    credits = RecordingCredits()
+    rater = FakeRater(usage={"acme": D(150)}, credit={"acme": D(30)})
+    deps = make_deps(rater, ["acme"], credits=credits)
+    run_billing(db.uow_factory, period=NOV, deps=deps, actor=ACTOR, clock=dec_clock, issue=True)
+    rater.credit["acme"] = D(10)  # the re-rate sees less credit (e.g. its own drawdown counted as used)
+    with pytest.raises(CorrectionMovesCredit) as refused:
+        service.issue_correction(db.uow_factory, "TLY-2026-000001", deps=deps, reason="late usage", actor=ACTOR,
+                                 clock=dec_clock)
+    assert "credit:prepaid" in str(refused.value)
+    rater.credit["acme"] = D(30)
+    rater.usage["acme"] = D(1000)  # a usage-only difference with the credit line unchanged is corrected
+    fixed = service.issue_correction(db.uow_factory, "TLY-2026-000001", deps=deps, reason="late usage", actor=ACTOR,
+                                     clock=dec_clock)
+    assert fixed.adjustment is not None and credits.restored == []

@@ -8,15 +8,20 @@ from datetime import UTC, datetime
 from decimal import Decimal
 from pathlib import Path
 
+import pytest
+
 from tally.audit.model import Actor
 from tally.catalog.service import apply_catalog
 from tally.clock import FixedClock
 from tally.contracts import service as contracts_service
 from tally.invoicing import service as invoicing
 from tally.invoicing.billing_run import run_billing
+from tally.invoicing.errors import CorrectionMovesCredit
 from tally.ledger import service
 from tally.ledger.model import PREPAID
+from tally.money import Money
 from tally.period import Period
+from tally.rating.model import CreditDrawdown
 from tests.conftest import TestDatabase
 from tests.invoicing.fakes import make_deps
 from tests.ledger.fakes import DailyUsage, RealRater
@@ -69,3 +74,33 @@ def test_voiding_returns_the_credit_and_the_ledger_liability_agrees(db: TestData
     assert dec.trial_balance.balanced
     # contracts and the ledger agree: the prepaid liability is the money credit left
     assert dec.trial_balance.balance(PREPAID, "USD") == -_prepaid_left(db, datetime(2026, 12, 31, tzinfo=UTC))
+
+
+def test_a_correction_that_would_move_a_credit_is_refused(db: TestDatabase, clock: FixedClock) -> None:
+    """Re-rating counts the invoice's own drawdown as used: with the credit nearly spent, the re-rate
+    applies less credit and a correction would bill the used credit again. It is refused; a full
+    credit note returns the credit instead."""
+    apply_catalog(db.uow_factory, DEMO, actor=ACTOR, clock=clock)
+    rater = RealRater(DailyUsage().add("cust-ent-001", "ingest_gb", "100", range(1, 21)))
+    with db.uow_factory() as uow:  # an earlier invoice already drew 6,000 of the 10,000
+        contracts_service.record_credit_drawdowns(
+            uow, invoice_id="inv-earlier", at=datetime(2026, 11, 2, tzinfo=UTC),
+            drawdowns=[CreditDrawdown(credit_id="prepaid-2026", amount=Money.of("6000.00", "USD"),
+                                      remaining=Money.of("4000.00", "USD"), customer_id="cust-ent-001",
+                                      line_key="credit:prepaid-2026")])
+        uow.commit()
+    clock.current = datetime(2026, 12, 2, 9, tzinfo=UTC)
+    deps = dataclasses.replace(make_deps(), rater=rater, customers=contracts_service, credits=contracts_service)
+    run_billing(db.uow_factory, period=NOV, deps=deps, actor=ACTOR, clock=clock, issue=True)
+    invoice = next(i for i in invoicing.list_invoices(db.uow_factory, period=NOV) if i.customer_id == "cust-ent-001")
+    assert _prepaid_left(db, clock.now()) == 0
+    clock.current = datetime(2026, 12, 3, 9, tzinfo=UTC)
+    rerated = invoicing.rerate_invoice(db.uow_factory, invoice.invoice_id, deps=deps, clock=clock)
+    assert [(d.line_key, d.amount_delta.text()) for d in rerated.differences] == [("credit:prepaid-2026", "4000.00")]
+    with pytest.raises(CorrectionMovesCredit):
+        invoicing.issue_correction(db.uow_factory, invoice.invoice_id, deps=deps, reason="late usage", actor=ACTOR,
+                                   clock=clock)
+    assert invoicing.list_credit_notes(db.uow_factory, invoice=invoice.number) == ()
+    invoicing.credit_invoice(db.uow_factory, invoice.invoice_id, deps=deps, reason="re-bill", actor=ACTOR,
+                             clock=clock)
+    assert _prepaid_left(db, clock.now()) == D("4000.00")

@@ -19,6 +19,7 @@ from tally.errors import InvalidInput, InvariantViolation
 from tally.invoicing import corrections, lifecycle, metrics
 from tally.invoicing.build import draft_invoice, invoice_lines, lines_digest
 from tally.invoicing.errors import (
+    CorrectionMovesCredit,
     CreditNoteNotFound,
     IllegalTransition,
     InvoiceNotFound,
@@ -350,6 +351,12 @@ def issue_correction(uow_factory: UnitOfWorkFactory, ref: str, *, deps: BillingD
         rerated, result = _rerate_in(uow, deps, invoice, at=at)
         if not rerated.differences:
             raise NothingToCorrect(f"re-rating {invoice.label} gives the same lines; nothing to correct")
+        moved = sorted({ln.line_key for ln in (*rerated.credit_lines, *rerated.adjustment_lines)
+                        if ln.kind is LineKind.CREDIT_APPLIED})
+        if moved:
+            raise CorrectionMovesCredit(
+                f"re-rating {invoice.label} changes the prepaid credit applied (line {', '.join(moved)}); "
+                "corrections never draw or return credits: credit the invoice in full instead, which returns them")
         note = None
         if rerated.credit_lines:
             note = _issue_credit_note(uow, deps, invoice, rerated.credit_lines, _billed(uow, invoice),
