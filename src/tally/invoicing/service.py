@@ -351,8 +351,8 @@ def issue_correction(uow_factory: UnitOfWorkFactory, ref: str, *, deps: BillingD
         rerated, result = _rerate_in(uow, deps, invoice, at=at)
         if not rerated.differences:
             raise NothingToCorrect(f"re-rating {invoice.label} gives the same lines; nothing to correct")
-        moved = sorted({ln.line_key for ln in (*rerated.credit_lines, *rerated.adjustment_lines)
-                        if ln.kind is LineKind.CREDIT_APPLIED})
+        moved = sorted({ln.line_key for ln in rerated.credit_lines if ln.kind is LineKind.CREDIT_APPLIED}
+                       | {ln.line_key for ln in rerated.adjustment_lines if ln.kind is LineKind.CREDIT_APPLIED})
         if moved:
             raise CorrectionMovesCredit(
                 f"re-rating {invoice.label} changes the prepaid credit applied (line {', '.join(moved)}); "
