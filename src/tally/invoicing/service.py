@@ -226,8 +226,7 @@ def void_invoice(uow_factory: UnitOfWorkFactory, ref: str, *, deps: BillingDeps,
         lines = corrections.full_credit_lines(billed, rounding=TAX_ROUNDING)
         # anything still billed is credited, even when it nets to zero (usage paid by prepaid credit):
         # the note reverses the revenue and gives the credit back
-        if corrections.remaining_to_credit(billed, invoice.currency).amount > 0 or any(
-                not line.amount.is_zero() for line in lines):
+        if any(not line.amount.is_zero() for line in lines):
             note = _issue_credit_note(uow, deps, invoice, lines, billed, reason=f"void: {reason}", at=at, actor=actor,
                                       full=True)
             _return_credits(uow, deps, invoice, note, at=at, actor=actor)
