@@ -144,3 +144,73 @@ def test_apply_contracts_versions_a_changed_contract(demo: TestDatabase, clock: 
     with pytest.raises(CatalogInvalid) as caught:
         service.apply_contracts(demo.uow_factory, [backdated], actor=ACTOR, clock=clock)
     assert caught.value.field == "customers[0].effective_from"
+
+
+def _ent_draws() -> list[CreditDrawdown]:
+    usd = "USD"
+    return [CreditDrawdown(credit_id="prepaid-2026", amount=Money.of("6000.00", usd),
+                           remaining=Money.of("4000.00", usd), customer_id="cust-ent-001", line_key="credit:p"),
+            CreditDrawdown(credit_id="search-bundle", amount=Money.of("400.00", usd), remaining=Money.zero(usd),
+                           kind="units", units=Decimal(1_000_000), units_remaining=Decimal(4_000_000),
+                           customer_id="cust-ent-001", line_key="credit:s")]
+
+
+def _remaining(db: TestDatabase, at: datetime) -> dict[str, Decimal]:
+    with db.uow_factory() as uow:
+        return {b.credit_id: b.remaining for b in service.credit_balances(uow, customer_id="cust-ent-001", as_of=at)}
+
+
+def test_a_full_credit_returns_every_drawdown_once_and_audits_it(demo: TestDatabase, clock: FixedClock) -> None:
+    at = clock.now()
+    with demo.uow_factory() as uow:
+        service.record_credit_drawdowns(uow, invoice_id="inv-1", drawdowns=_ent_draws(), at=at)
+        uow.commit()
+    assert _remaining(demo, at) == {"prepaid-2026": Decimal("4000.00"), "search-bundle": Decimal(4_000_000)}
+    later = at + timedelta(hours=1)
+    with demo.uow_factory() as uow:
+        assert service.restore_credit_drawdowns(uow, invoice_id="inv-1", credit_note_id="cn-1", at=later,
+                                                actor=ACTOR) == 2
+        uow.commit()
+    assert _remaining(demo, later) == {"prepaid-2026": Decimal("10000.00"), "search-bundle": Decimal(5_000_000)}
+    with demo.uow_factory() as uow:  # idempotent: a second call (even under another note) returns nothing
+        assert service.restore_credit_drawdowns(uow, invoice_id="inv-1", credit_note_id="cn-1", at=later) == 0
+        assert service.restore_credit_drawdowns(uow, invoice_id="inv-1", credit_note_id="cn-2", at=later) == 0
+        assert service.restore_credit_drawdowns(uow, invoice_id="inv-none", credit_note_id="cn-3", at=later) == 0
+        restored = [r for r in uow.audit.list(subject_type="credit", limit=20) if r.action == "credit.restored"]
+        uow.commit()
+    assert _remaining(demo, later) == {"prepaid-2026": Decimal("10000.00"), "search-bundle": Decimal(5_000_000)}
+    assert sorted(r.subject_id for r in restored) == ["cust-ent-001/prepaid-2026", "cust-ent-001/search-bundle"]
+    assert {r.actor for r in restored} == {str(ACTOR)}
+    with demo.uow_factory() as uow:  # rating as of before the return still sees the drawn balance
+        grants = service.latest_contracts(uow, customer_ids=["cust-ent-001"])[0].terms.credits
+        assert service.credit_remaining(uow, customer_id="cust-ent-001", credits=grants,
+                                        before=later)["prepaid-2026"] == Decimal("4000.00")
+        # the returned balance can be drawn again by another invoice
+        assert service.record_credit_drawdowns(uow, invoice_id="inv-2", drawdowns=_ent_draws()[:1],
+                                               at=later) == 1
+        uow.commit()
+
+
+def test_restore_refuses_empty_or_same_ids(demo: TestDatabase, clock: FixedClock) -> None:
+    from tally.errors import InvalidInput
+
+    with demo.uow_factory() as uow:
+        for invoice_id, note_id in (("", "cn-1"), ("inv-1", " "), ("inv-1", "inv-1")):
+            with pytest.raises(InvalidInput):
+                service.restore_credit_drawdowns(uow, invoice_id=invoice_id, credit_note_id=note_id, at=clock.now())
+
+
+def test_a_returned_credit_past_its_expiry_is_breakage(demo: TestDatabase, clock: FixedClock) -> None:
+    at = clock.now()
+    with demo.uow_factory() as uow:
+        service.record_credit_drawdowns(uow, invoice_id="inv-1", drawdowns=_ent_draws()[:1], at=at)
+        uow.commit()
+    expired = datetime(2027, 2, 1, tzinfo=UTC)  # prepaid-2026 expired on 2027-01-01
+    with demo.uow_factory() as uow:
+        before = {b.credit_id: b.remaining for b in service.breakage_report(uow, as_of=expired)
+                  if b.customer_id == "cust-ent-001"}
+        assert before["prepaid-2026"] == Decimal("4000.00")
+        assert service.restore_credit_drawdowns(uow, invoice_id="inv-1", credit_note_id="cn-1", at=expired) == 1
+        after = {b.credit_id: b.remaining for b in service.breakage_report(uow, as_of=expired)
+                 if b.customer_id == "cust-ent-001"}
+        assert after["prepaid-2026"] == Decimal("10000.00")

@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from decimal import Decimal
 
+from tally.audit.model import Actor
 from tally.invoicing.config import BillingConfig, CustomerTerms
 from tally.invoicing.wiring import BillingDeps
 from tally.money import Money, Rounding, currency, round_to_minor
@@ -131,11 +132,29 @@ class FakeCustomers:
 
 @dataclass
 class RecordingCredits:
+    """Records drawdowns and returns like contracts does: a drawdown is returned at most once."""
+
     recorded: list[tuple[str, tuple[CreditDrawdown, ...]]] = field(default_factory=list)
+    restored: list[tuple[str, str, tuple[CreditDrawdown, ...]]] = field(default_factory=list)  # invoice, note, draws
 
     def record_credit_drawdowns(self, uow: UnitOfWork, *, invoice_id: str, drawdowns: Sequence[CreditDrawdown],
                                 at: datetime) -> None:
         self.recorded.append((invoice_id, tuple(drawdowns)))
+
+    def restore_credit_drawdowns(self, uow: UnitOfWork, *, invoice_id: str, credit_note_id: str, at: datetime,
+                                 actor: Actor | None = None) -> int:
+        if any(inv == invoice_id for inv, _, _ in self.restored):
+            return 0
+        draws = tuple(d for inv, ds in self.recorded if inv == invoice_id for d in ds)
+        if draws:
+            self.restored.append((invoice_id, credit_note_id, draws))
+        return len(draws)
+
+    def drawn(self, customer_id: str) -> Decimal:
+        """Money drawn by the customer's invoices net of what was returned."""
+        prefix = f"cr-{customer_id}"
+        out = sum((d.amount.amount for _, ds in self.recorded for d in ds if d.credit_id == prefix), D(0))
+        return out - sum((d.amount.amount for _, _, ds in self.restored for d in ds if d.credit_id == prefix), D(0))
 
 
 NOV = Period.month("2026-11")

@@ -316,3 +316,79 @@ def test_verify_catches_an_invoice_tampered_with_behind_the_triggers(db: TestDat
     result = service.verify_invoice(db.uow_factory, "TLY-2026-000001", deps=deps)
     assert not result.matches and "stored lines do not match their digest" in result.problems
     assert [d.line_key for d in result.differences] == ["usage:instance-hours"]
+
+
+def test_voiding_an_invoice_that_used_credits_gives_them_back(db: TestDatabase, dec_clock: FixedClock) -> None:
+    credits = RecordingCredits()
+    deps = make_deps(FakeRater(usage={"acme": D(150)}, credit={"acme": D(30)}), ["acme"], credits=credits)
+    run_billing(db.uow_factory, period=NOV, deps=deps, actor=ACTOR, clock=dec_clock, issue=True)
+    assert credits.drawn("acme") == D("30.00")
+    voided = service.void_invoice(db.uow_factory, "TLY-2026-000001", deps=deps, reason="wrong customer",
+                                  actor=ACTOR, clock=dec_clock)
+    assert voided.credit_note is not None
+    [(invoice_id, note_id, _)] = credits.restored
+    assert (invoice_id, note_id) == (voided.invoice.invoice_id, voided.credit_note.credit_note_id)
+    assert credits.drawn("acme") == D(0)
+    credit_line = next(ln for ln in voided.credit_note.lines if ln.line_key == "credit:prepaid")
+    assert credit_line.amount == Money.of("-30.00", "USD")  # the note reverses the credit line too
+
+
+def test_only_a_full_credit_note_gives_credits_back(db: TestDatabase, dec_clock: FixedClock) -> None:
+    from tally.errors import InvalidInput
+
+    credits = RecordingCredits()
+    deps = make_deps(FakeRater(usage={"acme": D(150)}, credit={"acme": D(30)}), ["acme"], credits=credits)
+    run_billing(db.uow_factory, period=NOV, deps=deps, actor=ACTOR, clock=dec_clock, issue=True)
+    service.credit_invoice(db.uow_factory, "TLY-2026-000001", deps=deps, reason="goodwill", actor=ACTOR,
+                           clock=dec_clock, line_amounts={"fee:platform": D("10.00")})
+    assert credits.restored == [] and credits.drawn("acme") == D("30.00")  # the credit is still used
+    with pytest.raises(InvalidInput) as refused:
+        service.credit_invoice(db.uow_factory, "TLY-2026-000001", deps=deps, reason="part", actor=ACTOR,
+                               clock=dec_clock, line_amounts={"credit:prepaid": D("-10.00")})
+    assert "credit:prepaid" in str(refused.value)
+    full = service.credit_invoice(db.uow_factory, "TLY-2026-000001", deps=deps, reason="cancelled", actor=ACTOR,
+                                  clock=dec_clock)
+    assert [note for _, note, _ in credits.restored] == [full.credit_note_id]
+    assert credits.drawn("acme") == D(0)
+    with pytest.raises(CreditExceedsRemaining):  # nothing left: no second credit note, no second return
+        service.credit_invoice(db.uow_factory, "TLY-2026-000001", deps=deps, reason="again", actor=ACTOR,
+                               clock=dec_clock)
+    assert len(credits.restored) == 1
+
+
+def test_an_invoice_paid_entirely_by_credit_is_voided_with_a_zero_credit_note(db: TestDatabase,
+                                                                              dec_clock: FixedClock) -> None:
+    credits = RecordingCredits()
+    deps = make_deps(FakeRater(usage={"acme": D(150)}, credit={"acme": D(1000)}), ["globex", "acme"],
+                     credits=credits)
+    run_billing(db.uow_factory, period=NOV, deps=deps, actor=ACTOR, clock=dec_clock, issue=True)
+    invoice = next(i for i in service.list_invoices(db.uow_factory) if i.customer_id == "acme")
+    assert invoice.totals.subtotal.is_zero() and credits.drawn("acme") == D("75.00")
+    voided = service.void_invoice(db.uow_factory, invoice.invoice_id, deps=deps, reason="duplicate", actor=ACTOR,
+                                  clock=dec_clock)
+    assert voided.credit_note is not None and voided.credit_note.totals == invoice.totals
+    assert credits.drawn("acme") == D(0)
+    other = next(i for i in service.list_invoices(db.uow_factory) if i.customer_id == "globex")
+    note = service.credit_invoice(db.uow_factory, other.invoice_id, deps=deps, reason="cancelled", actor=ACTOR,
+                                  clock=dec_clock)
+    assert note.totals == other.totals  # a full credit of an invoice without credits: nothing to return
+    assert [inv for inv, _, _ in credits.restored] == [invoice.invoice_id]
+
+
+def test_a_correction_never_moves_a_prepaid_credit(db: TestDatabase, dec_clock: FixedClock) -> None:
+    from tally.invoicing.errors import CorrectionMovesCredit
+
+    credits = RecordingCredits()
+    rater = FakeRater(usage={"acme": D(150)}, credit={"acme": D(30)})
+    deps = make_deps(rater, ["acme"], credits=credits)
+    run_billing(db.uow_factory, period=NOV, deps=deps, actor=ACTOR, clock=dec_clock, issue=True)
+    rater.credit["acme"] = D(10)  # the re-rate sees less credit (e.g. its own drawdown counted as used)
+    with pytest.raises(CorrectionMovesCredit) as refused:
+        service.issue_correction(db.uow_factory, "TLY-2026-000001", deps=deps, reason="late usage", actor=ACTOR,
+                                 clock=dec_clock)
+    assert "credit:prepaid" in str(refused.value)
+    rater.credit["acme"] = D(30)
+    rater.usage["acme"] = D(1000)  # a usage-only difference with the credit line unchanged is corrected
+    fixed = service.issue_correction(db.uow_factory, "TLY-2026-000001", deps=deps, reason="late usage", actor=ACTOR,
+                                     clock=dec_clock)
+    assert fixed.adjustment is not None and credits.restored == []

@@ -272,6 +272,51 @@ def record_credit_drawdowns(uow: UnitOfWork, *, invoice_id: str, drawdowns: Sequ
     return len(rows)
 
 
+def restore_credit_drawdowns(uow: UnitOfWork, *, invoice_id: str, credit_note_id: str, at: datetime,
+                             actor: Actor | None = None) -> int:
+    """Give back every prepaid credit an invoice drew, because a full credit note (or a void) took the
+    invoice back. Returns how many drawdowns were returned. Never commits.
+
+    Append-only: each return is a new `credit_drawdowns` row recorded against the credit note, with the
+    amount (and units) negated and `restores_seq` naming the drawdown it returns, so the balance is the
+    plain sum of the rows and the history shows who drew and who gave back. `restores_seq` is unique:
+    a second call (or a concurrent one) returns nothing twice. A credit that has expired by `at` is
+    still returned (the drawdown is undone), and `breakage_report` then lists it as breakage.
+    Only full credits return credits: a partial credit note leaves the credit-applied lines standing
+    (invoicing refuses to credit them partially), so the credit is still used.
+    """
+    for name, value in (("invoice_id", invoice_id), ("credit_note_id", credit_note_id)):
+        if not value.strip():
+            raise InvalidInput(name, "must not be empty")
+    if credit_note_id == invoice_id:
+        raise InvalidInput("credit_note_id", f"must differ from the invoice id {invoice_id}")
+    drawn = list(uow.connection.execute(
+        select(credit_drawdowns).where(credit_drawdowns.c.invoice_id == invoice_id,
+                                       credit_drawdowns.c.restores_seq.is_(None))
+        .order_by(credit_drawdowns.c.seq)))
+    if not drawn:
+        return 0
+    for customer_id in sorted({r.customer_id for r in drawn}):
+        # the same per-customer lock as drawing, so a return and a draw never interleave
+        uow.connection.execute(select(contract_versions.c.version).where(
+            contract_versions.c.customer_id == customer_id).with_for_update())
+    returned = {r.restores_seq for r in uow.connection.execute(
+        select(credit_drawdowns.c.restores_seq).where(
+            credit_drawdowns.c.restores_seq.in_([r.seq for r in drawn])))}
+    rows = [{"invoice_id": credit_note_id, "customer_id": r.customer_id, "credit_id": r.credit_id,
+             "line_key": r.line_key, "kind": r.kind, "currency": r.currency, "amount": -r.amount,
+             "units": -r.units if r.units is not None else None, "drawn_at": at, "restores_seq": r.seq}
+            for r in drawn if r.seq not in returned]
+    if rows:
+        uow.connection.execute(insert(credit_drawdowns), rows)
+        who = actor or Actor.system()
+        for row in rows:
+            uow.audit.record("credit.restored", actor=who, subject_type="credit",
+                             subject_id=f"{row['customer_id']}/{row['credit_id']}", at=at,
+                             after={**row, "restored_from_invoice": invoice_id, "digest": digest(row)})
+    return len(rows)
+
+
 __all__ = [
     "NewCustomer",
     "UnitOfWork",
@@ -281,5 +326,6 @@ __all__ = [
     "contract_in_force",
     "credit_balances",
     "record_credit_drawdowns",
+    "restore_credit_drawdowns",
     "subscribe_customers",
 ]

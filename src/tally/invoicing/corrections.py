@@ -162,11 +162,18 @@ def remaining_to_credit(billed: Mapping[str, BilledLine], currency: Currency) ->
     return sum_money((line.amount for line in billed.values()), currency)
 
 
-def check_credit(lines: tuple[CreditNoteLine, ...], billed: Mapping[str, BilledLine], currency: Currency) -> None:
-    """A credit note never takes back more than is left to credit, in total and per line key."""
+def check_credit(lines: tuple[CreditNoteLine, ...], billed: Mapping[str, BilledLine], currency: Currency, *,
+                 full: bool = False) -> None:
+    """A credit note never takes back more than is left to credit, in total and per line key.
+
+    A full credit (`full`: a void or a full credit note) may net to zero when the lines it takes back
+    cancel out, e.g. usage paid entirely by prepaid credit: it still reverses those lines (and so gives
+    the credit back). It must still take back at least one non-zero line.
+    """
     credit = sum_money((line.amount for line in lines), currency)
     remaining = remaining_to_credit(billed, currency)
-    if credit.amount <= 0:
+    zero_allowed = full and credit.amount == 0 and any(not line.amount.is_zero() for line in lines)
+    if credit.amount <= 0 and not zero_allowed:
         raise CreditExceedsRemaining(f"a credit note must credit a positive amount, got {credit}")
     if credit > remaining:
         raise CreditExceedsRemaining(f"credit {credit} exceeds the {remaining} left to credit")

@@ -9,6 +9,7 @@ TallyError
 │   ├── PeriodNotEnded           period_not_ended          409 / exit 4  (billing a period still running)
 │   ├── CreditExceedsRemaining   credit_exceeds_remaining  409 / exit 4  (a credit note larger than what is left)
 │   ├── NothingToCorrect         nothing_to_correct        409 / exit 4
+│   ├── CorrectionMovesCredit    correction_moves_credit   409 / exit 4  (a re-rate that changes a prepaid credit line)
 │   └── BillingRunFailed         billing_run_failed        409 / exit 4  (some customers failed; listed)
 ├── Unavailable
 │   └── RatingUnavailable        rating_unavailable        503 / exit 6  (no rater wired)
@@ -63,6 +64,16 @@ class CreditExceedsRemaining(Conflict):
 class NothingToCorrect(Conflict):
     code = "nothing_to_correct"
     title = "Nothing to correct"
+
+
+class CorrectionMovesCredit(Conflict):
+    """A re-rate correction would change a prepaid-credit line. Corrections never draw or return credits
+    (re-rating also counts the invoice's own drawdown as used), so issuing it would bill the credit again
+    and leave contracts' balance and the ledger's liability apart. Credit the invoice in full instead:
+    that returns the credits."""
+
+    code = "correction_moves_credit"
+    title = "Correction would move a prepaid credit"
 
 
 class BillingRunFailed(Conflict):

@@ -10,6 +10,7 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Protocol
 
+from tally.audit.model import Actor
 from tally.period import Period
 from tally.rating.model import CreditDrawdown, RatingResult
 from tally.store.uow import UnitOfWork
@@ -34,4 +35,10 @@ class CreditsHook(Protocol):
     def record_credit_drawdowns(self, uow: UnitOfWork, *, invoice_id: str, drawdowns: Sequence[CreditDrawdown],
                                 at: datetime) -> None:
         """Persist the prepaid credits an invoice drew, inside the issuing transaction."""
+        ...
+
+    def restore_credit_drawdowns(self, uow: UnitOfWork, *, invoice_id: str, credit_note_id: str, at: datetime,
+                                 actor: Actor | None = None) -> int:
+        """Give back every credit the invoice drew, because `credit_note_id` credited it in full (a void
+        or a full credit note), inside the credit note's transaction. Idempotent; returns how many."""
         ...

@@ -19,6 +19,7 @@ from tally.errors import InvalidInput, InvariantViolation
 from tally.invoicing import corrections, lifecycle, metrics
 from tally.invoicing.build import draft_invoice, invoice_lines, lines_digest
 from tally.invoicing.errors import (
+    CorrectionMovesCredit,
     CreditNoteNotFound,
     IllegalTransition,
     InvoiceNotFound,
@@ -43,7 +44,7 @@ from tally.invoicing.tax import tax_at
 from tally.invoicing.wiring import BillingDeps
 from tally.money import Money, Rounding
 from tally.period import Period
-from tally.rating.model import RatingResult
+from tally.rating.model import LineKind, RatingResult
 from tally.store.uow import UnitOfWork, UnitOfWorkFactory
 
 TAX_ROUNDING = Rounding.HALF_EVEN
@@ -222,9 +223,13 @@ def void_invoice(uow_factory: UnitOfWorkFactory, ref: str, *, deps: BillingDeps,
         voided = lifecycle.void(invoice, voided_at=at)
         billed = _billed(uow, invoice)
         note = None
-        if corrections.remaining_to_credit(billed, invoice.currency).amount > 0:
-            lines = corrections.full_credit_lines(billed, rounding=TAX_ROUNDING)
-            note = _issue_credit_note(uow, deps, invoice, lines, billed, reason=f"void: {reason}", at=at, actor=actor)
+        lines = corrections.full_credit_lines(billed, rounding=TAX_ROUNDING)
+        # anything still billed is credited, even when it nets to zero (usage paid by prepaid credit):
+        # the note reverses the revenue and gives the credit back
+        if any(not line.amount.is_zero() for line in lines):
+            note = _issue_credit_note(uow, deps, invoice, lines, billed, reason=f"void: {reason}", at=at, actor=actor,
+                                      full=True)
+            _return_credits(uow, deps, invoice, note, at=at, actor=actor)
         store.change_status(voided, previous=invoice.status, at=at)
         uow.audit.record("invoice.voided", actor=actor, subject_type="invoice", subject_id=invoice.invoice_id, at=at,
                          before={"status": invoice.status.value},
@@ -248,8 +253,8 @@ def _billed(uow: UnitOfWork, invoice: Invoice) -> dict[str, corrections.BilledLi
 
 def _issue_credit_note(uow: UnitOfWork, deps: BillingDeps, invoice: Invoice, lines: tuple[CreditNoteLine, ...],
                        billed: Mapping[str, corrections.BilledLine], *, reason: str, at: datetime,
-                       actor: Actor) -> CreditNote:
-    corrections.check_credit(lines, billed, invoice.currency)
+                       actor: Actor, full: bool = False) -> CreditNote:
+    corrections.check_credit(lines, billed, invoice.currency, full=full)
     if invoice.number is None:
         raise IllegalTransition(invoice.label, invoice.status.value, "credit")
     series = series_for(deps.config.number_prefix, DocumentKind.CREDIT_NOTE, at)
@@ -266,6 +271,15 @@ def _issue_credit_note(uow: UnitOfWork, deps: BillingDeps, invoice: Invoice, lin
                                    "total": note.totals.total.amount})
     metrics.credit_notes_issued_total.inc()
     return note
+
+
+def _return_credits(uow: UnitOfWork, deps: BillingDeps, invoice: Invoice, note: CreditNote, *, at: datetime,
+                    actor: Actor) -> None:
+    """A full credit note takes the whole invoice back, its credit-applied lines included, so the prepaid
+    credits it drew go back to the customer in the same transaction. The ledger posts the note as the
+    mirror of those lines (crediting the prepaid-credit liability), so contracts and ledger agree."""
+    deps.credits.restore_credit_drawdowns(uow, invoice_id=invoice.invoice_id, credit_note_id=note.credit_note_id,
+                                          at=at, actor=actor)
 
 
 def corrections_as_lines(lines: tuple[CreditNoteLine, ...]) -> tuple[InvoiceLine, ...]:
@@ -336,6 +350,12 @@ def issue_correction(uow_factory: UnitOfWorkFactory, ref: str, *, deps: BillingD
         rerated, result = _rerate_in(uow, deps, invoice, at=at)
         if not rerated.differences:
             raise NothingToCorrect(f"re-rating {invoice.label} gives the same lines; nothing to correct")
+        moved = sorted({ln.line_key for ln in rerated.credit_lines if ln.kind is LineKind.CREDIT_APPLIED}
+                       | {ln.line_key for ln in rerated.adjustment_lines if ln.kind is LineKind.CREDIT_APPLIED})
+        if moved:
+            raise CorrectionMovesCredit(
+                f"re-rating {invoice.label} changes the prepaid credit applied (line {', '.join(moved)}); "
+                "corrections never draw or return credits: credit the invoice in full instead, which returns them")
         note = None
         if rerated.credit_lines:
             note = _issue_credit_note(uow, deps, invoice, rerated.credit_lines, _billed(uow, invoice),
@@ -374,7 +394,10 @@ def credit_invoice(uow_factory: UnitOfWorkFactory, ref: str, *, deps: BillingDep
             lines = corrections.full_credit_lines(billed, rounding=TAX_ROUNDING)
         else:
             lines = _partial_lines(invoice, billed, line_amounts)
-        note = _issue_credit_note(uow, deps, invoice, lines, billed, reason=reason, at=at, actor=actor)
+        note = _issue_credit_note(uow, deps, invoice, lines, billed, reason=reason, at=at, actor=actor,
+                                  full=line_amounts is None)
+        if line_amounts is None:
+            _return_credits(uow, deps, invoice, note, at=at, actor=actor)
         uow.commit()
     return note
 
@@ -386,6 +409,11 @@ def _partial_lines(invoice: Invoice, billed: Mapping[str, corrections.BilledLine
         line = billed.get(key)
         if line is None:
             raise InvalidInput("line", f"invoice {invoice.label} has no line {key!r}", item=key)
+        if line.kind is LineKind.CREDIT_APPLIED:
+            # a prepaid credit goes back to the customer only when the whole invoice is credited (or
+            # voided); crediting its line alone would move the ledger's liability but not the balance
+            raise InvalidInput("line", f"invoice {invoice.label}: line {key!r} applies a prepaid credit; it is "
+                               "returned only by a full credit note or a void", item=key)
         credit = Money(amount, invoice.currency)
         if not credit.is_rounded:
             raise InvalidInput("amount", f"{amount} is not in {invoice.currency.code} minor units", item=key)

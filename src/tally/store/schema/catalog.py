@@ -37,6 +37,8 @@ credit_drawdowns = Table(
     "credit_drawdowns",
     metadata,
     Column("seq", BigId, primary_key=True, autoincrement=True),
+    # the document that moved the balance: the issued invoice that drew it, or, for a return
+    # (`restores_seq` set), the credit note that returned it
     Column("invoice_id", String(255), nullable=False),
     Column("customer_id", String(255), nullable=False),
     Column("credit_id", String(255), nullable=False),
@@ -46,6 +48,9 @@ credit_drawdowns = Table(
     Column("amount", ExactDecimal, nullable=False),  # money value drawn
     Column("units", ExactDecimal, nullable=True),  # units drawn (credits in units)
     Column("drawn_at", UtcDateTime, nullable=False),
+    # a return: the drawdown row it gives back (amount and units negated); unique, so never returned twice
+    Column("restores_seq", BigId, nullable=True),
     UniqueConstraint("invoice_id", "customer_id", "credit_id", "line_key"),
+    UniqueConstraint("restores_seq"),
     Index(None, "customer_id", "credit_id"),
 )

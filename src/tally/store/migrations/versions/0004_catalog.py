@@ -49,8 +49,10 @@ def upgrade() -> None:
         sa.Column("amount", ExactDecimal, nullable=False),
         sa.Column("units", ExactDecimal, nullable=True),
         sa.Column("drawn_at", UtcDateTime, nullable=False),
+        sa.Column("restores_seq", BigId, nullable=True),
         sa.UniqueConstraint("invoice_id", "customer_id", "credit_id", "line_key",
                             name="uq_credit_drawdowns_invoice_id_customer_id_credit_id_line_key"),
+        sa.UniqueConstraint("restores_seq", name="uq_credit_drawdowns_restores_seq"),
     )
     op.create_index("ix_credit_drawdowns_customer_id_credit_id", "credit_drawdowns", ["customer_id", "credit_id"])
 
