@@ -304,7 +304,6 @@ def post_credit_grants(uow: UnitOfWork, period: Period, *, at: datetime) -> tupl
         if not money_credits:
             continue
         bought = store.posted_sources("credit_grant", [f"{contract.customer_id}|{c.credit_id}" for c in money_credits])
-        broken = store.posted_sources("breakage", [f"{contract.customer_id}|{c.credit_id}" for c in money_credits])
         for grant in money_credits:
             source = f"{contract.customer_id}|{grant.credit_id}"
             if source not in bought:
@@ -313,13 +312,14 @@ def post_credit_grants(uow: UnitOfWork, period: Period, *, at: datetime) -> tupl
                                                 paid_on=grant.granted_at.date())
                 if e is not None:
                     purchases.append(e)
-            if grant.expires_at is not None and grant.expires_at < period.end and source not in broken:
+            if grant.expires_at is not None and grant.expires_at < period.end:
                 left = credit_remaining(uow, customer_id=contract.customer_id, credits=[grant],
                                         before=None)[grant.credit_id]
-                if left > 0:
+                parts, broken = store.breakage_posted(contract.customer_id, grant.credit_id)
+                if left > broken:  # more than was posted: a draw returned after expiry broke too
                     e = credit_rules.breakage_entry(customer_id=contract.customer_id, credit_id=grant.credit_id,
-                                                    remaining=Money(left, terms.currency),
-                                                    expired_on=grant.expires_at.date())
+                                                    remaining=Money(left - broken, terms.currency),
+                                                    expired_on=grant.expires_at.date(), part=parts + 1)
                     if e is not None:
                         breakage.append(e)
     written_purchases = store.add([_dated(store, e) for e in purchases], posted_at=at)

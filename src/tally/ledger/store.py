@@ -11,10 +11,10 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
 
-from sqlalchemy import Connection, and_, func, insert, select, update
+from sqlalchemy import Connection, and_, func, insert, or_, select, update
 
 from tally.ledger.errors import PeriodClosed
-from tally.ledger.model import JournalEntry, JournalLine, PeriodStatus
+from tally.ledger.model import BREAKAGE, JournalEntry, JournalLine, PeriodStatus
 from tally.money import Money, currency
 from tally.store.schema.ledger import ledger_entries, ledger_lines, ledger_periods
 
@@ -109,6 +109,23 @@ class LedgerStore:
                 select(ledger_entries.c.source_id).where(and_(ledger_entries.c.source_kind == source_kind,
                                                               ledger_entries.c.source_id.in_(chunk)))))
         return found
+
+    def breakage_posted(self, customer_id: str, credit_id: str) -> tuple[int, Decimal]:
+        """How many breakage entries a credit has, and the amount they moved to breakage revenue."""
+        base = f"{customer_id}|{credit_id}"
+        ids = select(ledger_entries.c.entry_id).where(and_(
+            ledger_entries.c.source_kind == "breakage",
+            or_(ledger_entries.c.source_id == base, ledger_entries.c.source_id.startswith(base + "|",
+                                                                                          autoescape=True))))
+        count = int(self.connection.execute(select(func.count()).select_from(ids.subquery())).scalar_one())
+        total = Decimal(0)
+        for cur, credited, debited in self.connection.execute(
+                select(ledger_lines.c.currency, func.sum(ledger_lines.c.credit_minor),
+                       func.sum(ledger_lines.c.debit_minor))
+                .where(ledger_lines.c.entry_id.in_(ids), ledger_lines.c.account == BREAKAGE)
+                .group_by(ledger_lines.c.currency)):
+            total += Decimal(int(credited or 0) - int(debited or 0)).scaleb(-currency(cur).minor_units)
+        return count, total
 
     def add(self, entries: Sequence[JournalEntry], *, posted_at: datetime) -> tuple[JournalEntry, ...]:
         """Write the entries not yet posted (by source); returns those written. Refuses closed periods."""

@@ -22,9 +22,13 @@ def purchase_entry(*, customer_id: str, credit_id: str, amount: Money, paid_on: 
                              cr(PREPAID, amount, customer_id=customer_id, memo=f"credit {credit_id}")))
 
 
-def breakage_entry(*, customer_id: str, credit_id: str, remaining: Money, expired_on: date) -> JournalEntry | None:
-    return make_entry(source_kind="breakage", source_id=f"{customer_id}|{credit_id}", entry_date=expired_on,
-                      memo=f"prepaid credit {credit_id} expired unused",
+def breakage_entry(*, customer_id: str, credit_id: str, remaining: Money, expired_on: date,
+                   part: int = 1) -> JournalEntry | None:
+    """The expired remainder of a credit to breakage revenue. `part` > 1: more of the same credit broke after
+    its first breakage was posted (an invoice that drew it was voided and the draw returned after expiry)."""
+    source_id = f"{customer_id}|{credit_id}" if part == 1 else f"{customer_id}|{credit_id}|{part}"
+    memo = f"prepaid credit {credit_id} expired unused" + ("" if part == 1 else " (returned after expiry)")
+    return make_entry(source_kind="breakage", source_id=source_id, entry_date=expired_on, memo=memo,
                       lines=(dr(PREPAID, remaining, customer_id=customer_id, memo=f"credit {credit_id} expired"),
                              cr(BREAKAGE, remaining, customer_id=customer_id, memo=f"credit {credit_id} expired")))
 
