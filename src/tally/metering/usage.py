@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime
-from decimal import Decimal
+from decimal import Decimal, localcontext
 from typing import Any
 
 from tally.ingest.attribution import Attribution
@@ -20,6 +20,7 @@ from tally.metering import store
 from tally.metering.maintain import hour_end
 from tally.metering.model import Aggregation, MeterVersion, RollupState, UsageAmount
 from tally.metering.rollup import (
+    EXACT,
     Accumulator,
     CompiledMeter,
     KeyTuple,
@@ -78,16 +79,21 @@ def _usage(uow: UnitOfWork, *, customer_ids: Sequence[str], period: Period, mete
            group_filter: Mapping[str, str] | None, from_events: bool) -> dict[str, UsageAmount]:
     version = version_in_force(uow, meter_slug, period.start)
     aggregation = version.definition.aggregation
+    # MIN, MAX and LATEST read whole states; the others only need each row's count and sum.
     full = aggregation in (Aggregation.MIN, Aggregation.MAX, Aggregation.LATEST)
     inner_start, inner_end = hour_end(period.start), hour_start(period.end)
     states: dict[str, list[RollupState]] = {c: [] for c in customer_ids}
+    totals: dict[str, list[Any]] = {c: [Decimal(0), 0] for c in customer_ids}
     values: dict[str, list[str]] = {c: [] for c in customer_ids}
-    lines: dict[str, list[list[Any]]] = {c: [] for c in customer_ids}
+    lines: dict[str, list[tuple[Any, ...]]] = {c: [] for c in customer_ids}
 
     def add_states(found: Mapping[KeyTuple, RollupState], distinct: Mapping[KeyTuple, set[str]]) -> None:
         for key, state in found.items():
             if key[2] in states and _matches(key[5], group_filter):
                 states[key[2]].append(state)
+                total = totals[key[2]]
+                total[0] = EXACT.add(total[0], state.sum)
+                total[1] += state.count
                 values[key[2]].extend(distinct.get(key, ()))
                 lines[key[2]].append(state_line(key, state, distinct.get(key, ())))
 
@@ -96,21 +102,37 @@ def _usage(uow: UnitOfWork, *, customer_ids: Sequence[str], period: Period, mete
     else:
         rows = store.select_rows(uow.connection, meter_slug=version.slug, meter_version=version.version,
                                  start=inner_start, end=inner_end, customer_ids=customer_ids)
-        rows = [r for r in rows if _matches(r[4], group_filter)]
+        if group_filter:
+            rows = [r for r in rows if _matches(r[4], group_filter)]
         distinct = (store.select_distinct_by_rollup_key(uow.connection, [r[0] for r in rows])
                     if aggregation is Aggregation.UNIQUE_COUNT else {})
-        for r in rows:
-            found = distinct.get(r[0], [])
-            states[r[1]].append(_row_state(r, full))
-            values[r[1]].extend(found)
-            lines[r[1]].append([version.slug, version.version, r[1], r[2], r[3], r[4], int(r[5]), r[6], r[7], r[8],
-                                r[9], r[10], None if r[11] is None else int(r[11]), sorted(found)])
+        slug, number = version.slug, version.version
+        with localcontext(EXACT):
+            for r in rows:
+                customer = r[1]
+                found = distinct.get(r[0], [])
+                if full:
+                    states[customer].append(_row_state(r, True))
+                total = totals[customer]
+                total[0] += Decimal(r[6])
+                total[1] += int(r[5])
+                if found:
+                    values[customer].extend(found)
+                lines[customer].append((slug, number, customer, r[2], r[3], r[4], int(r[5]), r[6], r[7], r[8], r[9],
+                                        r[10], None if r[11] is None else int(r[11]), sorted(found)))
         edges = [r for r in ((period.start, inner_start), (inner_end, period.end)) if r[0] < r[1]]
         if edges:
             add_states(*_from_events(uow, version, customer_ids, edges))
-    return {c: UsageAmount(meter_slug=version.slug, meter_version=version.version,
-                           quantity=quantity(aggregation, states[c], values[c]), rollup_digest=lines_digest(lines[c]))
-            for c in customer_ids}
+    out: dict[str, UsageAmount] = {}
+    for c in customer_ids:
+        total_sum, total_count = totals[c]
+        if full or aggregation is Aggregation.UNIQUE_COUNT:
+            amount = quantity(aggregation, states[c], values[c])
+        else:
+            amount = quantity(aggregation, [RollupState(count=total_count, sum=total_sum)])
+        out[c] = UsageAmount(meter_slug=version.slug, meter_version=version.version, quantity=amount,
+                             rollup_digest=lines_digest(lines[c]))
+    return out
 
 
 def period_usage(uow: UnitOfWork, *, customer_id: str, period: Period, meter_slug: str,
