@@ -55,16 +55,24 @@ class CompiledMeter:
     effective_from: datetime | None = None
     numeric: bool = False
     unique: bool = False
+    flat_groups: tuple[str, ...] | None = None  # every group path is one segment ($.name): read with dict.get
 
     @classmethod
     def of(cls, version: MeterVersion) -> CompiledMeter:
         d = version.definition
+        groups = tuple((name, parse_path(path)) for name, path in d.group_by)
         return cls(version=version,
                    value_path=parse_path(d.value_property) if d.value_property else None,
-                   group_paths=tuple((name, parse_path(path)) for name, path in d.group_by),
+                   group_paths=groups,
                    filters=tuple((parse_path(field), expected) for field, expected in d.filter),
                    slug=d.slug, number=version.version, effective_from=version.effective_from,
-                   numeric=d.aggregation in NUMERIC_AGGREGATIONS, unique=d.aggregation is Aggregation.UNIQUE_COUNT)
+                   numeric=d.aggregation in NUMERIC_AGGREGATIONS, unique=d.aggregation is Aggregation.UNIQUE_COUNT,
+                   flat_groups=tuple(p[0] for _, p in groups) if all(len(p) == 1 for _, p in groups) else None)
+
+
+def _text_fast(value: Any) -> str | None:
+    """`text_of` for a value already read (None when absent): strings pass straight through."""
+    return value if type(value) is str else text_of(value)
 
 
 def group_key_of(groups: Mapping[str, str | None]) -> str:
@@ -132,7 +140,10 @@ class Accumulator:
                         customer = customer_of(event.subject, event_time)
                         resolved = True
                     if meter.group_paths:
-                        values = tuple(text_of(extract(data, path)) for _, path in meter.group_paths)
+                        if meter.flat_groups is not None and type(data) is dict:
+                            values = tuple(_text_fast(data.get(name)) for name in meter.flat_groups)
+                        else:
+                            values = tuple(text_of(extract(data, path)) for _, path in meter.group_paths)
                         group_key = group_keys.get(values)
                         if group_key is None:
                             group_key = group_keys[values] = group_key_of(
@@ -265,14 +276,14 @@ def canonical_decimal(value: Decimal | None) -> str | None:
     return None if value is None else format(value, "f")
 
 
-def state_line(key: KeyTuple, state: RollupState, distinct: Iterable[str] = ()) -> list[Any]:
+def state_line(key: KeyTuple, state: RollupState, distinct: Iterable[str] = ()) -> tuple[Any, ...]:
     """One rollup state as the digest sees it (the same text whether it came from a row or from events)."""
-    return [key[0], key[1], key[2], key[3], canonical_time(key[4]), key[5], state.count, canonical_decimal(state.sum),
+    return (key[0], key[1], key[2], key[3], canonical_time(key[4]), key[5], state.count, canonical_decimal(state.sum),
             canonical_decimal(state.min), canonical_decimal(state.max), canonical_decimal(state.latest),
-            canonical_time(state.latest_time), state.latest_seq, sorted(distinct)]
+            canonical_time(state.latest_time), state.latest_seq, sorted(distinct))
 
 
-def lines_digest(lines: list[list[Any]]) -> str:
+def lines_digest(lines: list[tuple[Any, ...]]) -> str:
     """SHA-256 over the canonical states used, in key order (keys are unique, so sorting never compares
     past the key)."""
     lines.sort()

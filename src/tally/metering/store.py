@@ -95,6 +95,14 @@ class _Driver:
     def __init__(self, dialect: str) -> None:
         self.sqlite = dialect == "sqlite"
         self.mark = "?" if self.sqlite else "%s"
+        self._windows: dict[datetime, Any] = {}
+
+    def window(self, value: datetime) -> Any:
+        """`time` for hour windows, which repeat across the keys of a batch."""
+        out = self._windows.get(value)
+        if out is None:
+            out = self._windows[value] = self.time(value)
+        return out
 
     def dec(self, value: Decimal | None) -> Any:
         if value is None or not self.sqlite:
@@ -160,7 +168,7 @@ def upsert_states(connection: Connection, states: Mapping[KeyTuple, RollupState 
         before = existing.get(h)
         if before is None:
             params = driver.state_params(given) if isinstance(given, RollupState) else driver.raw_params(given)
-            inserts.append((h, key[0], key[1], key[2], key[3], driver.time(key[4]), key[5], *params))
+            inserts.append((h, key[0], key[1], key[2], key[3], driver.window(key[4]), key[5], *params))
         else:
             state = given if isinstance(given, RollupState) else state_of(given)
             updates.append((*driver.state_params(merge(before, state)), h))
