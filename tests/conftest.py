@@ -15,6 +15,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
+from hypothesis import settings as hypothesis_settings
 from sqlalchemy import Engine, create_engine, text
 from sqlalchemy.pool import NullPool
 
@@ -25,6 +26,12 @@ from tally.store.engine import build_engine
 from tally.store.migrate import upgrade
 from tally.store.schema import metadata
 from tally.store.uow import UnitOfWorkFactory
+
+# Property tests: no deadlines on shared cores. CI replays a fixed set of examples (derandomized) so a
+# clean clone's verdict does not depend on luck; `make test` on a laptop explores new examples each run.
+hypothesis_settings.register_profile("dev", deadline=None)
+hypothesis_settings.register_profile("ci", deadline=None, derandomize=True)
+hypothesis_settings.load_profile(os.environ.get("TALLY_HYPOTHESIS_PROFILE", "dev"))
 
 PG_SERVER_URL = os.environ.get("TALLY_TEST_PG_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres")
 T0 = datetime(2026, 11, 15, 12, 0, tzinfo=UTC)

@@ -87,7 +87,7 @@ def ceil_div(numerator: Decimal, denominator: Decimal) -> Decimal:
 
 def parse_decimal(text: str | int | Decimal, *, field: str) -> Decimal:
     """Read an exact decimal from text (or an int). Floats are refused: they are not exact."""
-    if isinstance(text, (bool, float)):
+    if isinstance(text, (bool, float)):  # float-ok: refusing floats
         raise InvalidInput(field, f"must be a decimal string, not a binary float ({text!r})")
     if isinstance(text, Decimal):
         value = text

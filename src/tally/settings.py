@@ -26,6 +26,7 @@ class Settings:
     request_bytes_max: int = 32 * 1024 * 1024
     catalog_path: Path | None = None
     billing_config_path: Path | None = None  # TALLY_BILLING_CONFIG: seller, payment terms, tax rates
+    strict_event_types: bool = False  # TALLY_STRICT_EVENT_TYPES: reject events no meter reads
 
     @property
     def is_sqlite(self) -> bool:
@@ -52,6 +53,7 @@ class Settings:
             request_bytes_max=_int(env, "TALLY_REQUEST_BYTES_MAX", 32 * 1024 * 1024),
             catalog_path=Path(catalog) if catalog else None,
             billing_config_path=Path(billing_config) if billing_config else None,
+            strict_event_types=_bool(env, "TALLY_STRICT_EVENT_TYPES"),
         )
 
 
@@ -66,3 +68,12 @@ def _int(env: Mapping[str, str], name: str, default: int) -> int:
     if value < 0:
         raise InvalidInput(name, f"must not be negative, got {value}")
     return value
+
+
+def _bool(env: Mapping[str, str], name: str) -> bool:
+    raw = env.get(name, "").strip().lower()
+    if raw in ("", "0", "false", "no", "off"):
+        return False
+    if raw in ("1", "true", "yes", "on"):
+        return True
+    raise InvalidInput(name, f"must be true or false, got {raw!r}")

@@ -70,7 +70,8 @@ def test_rating_preview_and_breakage(client: TestClient, tally_app: Tally, monke
 
     billing = key(tally_app, "billing")
     client.post("/api/v1/catalog/apply", content=DEMO, headers=billing)
-    assert client.get("/api/v1/customers/cust-ent-001/rating?period=2026-11", headers=billing).status_code == 503
+    unmetered = client.get("/api/v1/customers/cust-ent-001/rating?period=2026-11", headers=billing).json()
+    assert {ln["line_key"]: ln["quantity"] for ln in unmetered["lines"]}["usage:ent:egress"] == "0"  # no events yet
     monkeypatch.setattr("tally.rating.service.default_usage_source",
                         lambda: FakeUsage().set("cust-ent-001", "egress_gb", "1100"))
     rated = client.get("/api/v1/customers/cust-ent-001/rating?period=2026-11", headers=billing).json()

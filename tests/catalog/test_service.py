@@ -34,7 +34,7 @@ def test_dry_run_then_apply_then_unchanged(db: TestDatabase, clock: FixedClock) 
         [c for c in dry.changes if c.action is not Action.APPLY]
     assert count(db, catalog_products) == 9 and count(db, catalog_price_book_versions) == 3
     assert count(db, contract_versions) == 2
-    assert count(db, audit_log) == 16
+    assert count(db, audit_log) == 16 + 5  # every catalog item, and each of the 5 meters metering stored
     again = apply_catalog(db.uow_factory, DEMO, actor=ACTOR, clock=clock)
     assert set(again.counts) == {"unchanged", "apply"}
     view = show_catalog(db.uow_factory)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -15,6 +16,7 @@ from tally.contracts.service import NewCustomer, record_credit_drawdowns, subscr
 from tally.period import Period
 from tally.rating.engine import ENGINE_VERSION
 from tally.rating.errors import UsageSourceNotWired
+from tally.rating.model import LineKind
 from tally.rating.service import rate_customer, rate_customer_from_events
 from tests.conftest import TestDatabase
 from tests.rating.fakes import FakeUsage
@@ -127,5 +129,19 @@ def test_errors(demo: TestDatabase, clock: FixedClock) -> None:
     with demo.uow_factory() as uow:
         with pytest.raises(ContractNotFound):
             rate_customer(uow, customer_id="nobody", period=NOV, as_of=clock.now(), usage=FakeUsage())
-        with pytest.raises(UsageSourceNotWired):
-            rate_customer(uow, customer_id="cust-0001", period=NOV, as_of=clock.now())
+        wired = rate_customer(uow, customer_id="cust-0001", period=NOV, as_of=clock.now())  # metering: no events yet
+        assert [ln.quantity for ln in wired.lines if ln.kind is LineKind.USAGE] == [0] * 7
+
+
+def test_without_metering_rating_says_so(demo: TestDatabase, clock: FixedClock,
+                                         monkeypatch: pytest.MonkeyPatch) -> None:
+    real_import = importlib.import_module
+
+    def without_metering(name: str, *args: object) -> object:
+        if name == "tally.metering.usage":
+            raise ModuleNotFoundError(name)
+        return real_import(name, *args)  # type: ignore[arg-type]
+
+    monkeypatch.setattr("tally.rating.usage_source.importlib.import_module", without_metering)
+    with demo.uow_factory() as uow, pytest.raises(UsageSourceNotWired):
+        rate_customer(uow, customer_id="cust-0001", period=NOV, as_of=clock.now())

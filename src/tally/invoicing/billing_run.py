@@ -57,7 +57,7 @@ class BillingRunReport:
     customers_seen: int
     counts: dict[str, int]
     failures: tuple[CustomerFailure, ...]
-    duration_s: float
+    duration_s: float  # float-ok: a duration
 
     @property
     def issued(self) -> int:

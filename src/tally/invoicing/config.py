@@ -125,7 +125,7 @@ def _party(raw: Any, where: str) -> Party:
 
 
 def _rate(value: Any, where: str) -> Decimal:
-    if isinstance(value, float):
+    if isinstance(value, float):  # float-ok: refusing floats
         raise InvalidInput(where, f"write the rate as a quoted decimal string (e.g. \"0.19\"), not {value!r}")
     rate = parse_decimal(value if isinstance(value, (int, str)) else str(value), field=where)
     if not Decimal(0) <= rate < Decimal(1):

@@ -329,9 +329,12 @@ def customers_in(connection: Connection, *, start: datetime, end: datetime,
 
 def stream_events(connection: Connection, *, event_types: Iterable[str], start: datetime | None = None,
                   end: datetime | None = None, subjects: Sequence[str] | None = None,
-                  chunk_events_max: int = 5000) -> Iterator[list[StoredEvent]]:
-    """Raw events (ingest's table, read only) of `event_types` with `start <= event_time < end`, in chunks."""
+                  received_by: datetime | None = None, chunk_events_max: int = 5000) -> Iterator[list[StoredEvent]]:
+    """Raw events (ingest's table, read only) of `event_types` with `start <= event_time < end`, in chunks;
+    with `received_by`, only those received by then (what a rating at that instant could have seen)."""
     conditions: list[ColumnElement[bool]] = [events.c.event_type.in_(sorted(set(event_types)))]
+    if received_by is not None:
+        conditions.append(events.c.received_at <= received_by)
     if start is not None:
         conditions.append(events.c.event_time >= start)
     if end is not None:

@@ -10,8 +10,9 @@ events, so any half-open period is exact. Reads only; never commits.
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from datetime import UTC, datetime
-from decimal import Decimal, localcontext
+from decimal import Decimal
 from typing import Any
 
 from tally.ingest.attribution import Attribution
@@ -20,7 +21,6 @@ from tally.metering import store
 from tally.metering.maintain import hour_end
 from tally.metering.model import Aggregation, MeterVersion, RollupState, UsageAmount
 from tally.metering.rollup import (
-    EXACT,
     Accumulator,
     CompiledMeter,
     KeyTuple,
@@ -34,7 +34,8 @@ from tally.metering.service import version_in_force
 from tally.period import Period
 from tally.store.uow import UnitOfWork
 
-__all__ = ["UsageAmount", "customers_with_usage", "period_usage", "period_usage_from_events", "period_usage_many"]
+__all__ = ["UsageAmount", "UsageReader", "customers_with_usage", "period_usage", "period_usage_from_events",
+           "period_usage_many"]
 
 
 def _matches(group_key: str, group_filter: Mapping[str, str] | None) -> bool:
@@ -45,8 +46,8 @@ def _matches(group_key: str, group_filter: Mapping[str, str] | None) -> bool:
 
 
 def _from_events(uow: UnitOfWork, version: MeterVersion, customer_ids: Sequence[str],
-                 ranges: Sequence[tuple[datetime, datetime]]) -> tuple[dict[KeyTuple, RollupState],
-                                                                       dict[KeyTuple, set[str]]]:
+                 ranges: Sequence[tuple[datetime, datetime]], received_by: datetime | None = None
+                 ) -> tuple[dict[KeyTuple, RollupState], dict[KeyTuple, set[str]]]:
     """States recomputed from raw events of the customers' subjects within `ranges` (per hour key)."""
     connection = uow.connection
     wanted = set(customer_ids)
@@ -57,7 +58,7 @@ def _from_events(uow: UnitOfWork, version: MeterVersion, customer_ids: Sequence[
         attribution = Attribution(load_mappings(connection, subjects))
         for start, end in ranges:
             for chunk in store.stream_events(connection, event_types=[version.definition.event_type], start=start,
-                                             end=end, subjects=subjects):
+                                             end=end, subjects=subjects, received_by=received_by):
                 accumulator.add(compiled, chunk, attribution.customer_for)
     states = {k: v for k, v in accumulator.frozen().items() if k[2] in wanted}
     return states, {k: v for k, v in accumulator.distinct.items() if k in states}
@@ -75,64 +76,105 @@ def _row_state(row: tuple[Any, ...], full: bool) -> RollupState:
                        latest_seq=None if row[11] is None else int(row[11]))
 
 
-def _usage(uow: UnitOfWork, *, customer_ids: Sequence[str], period: Period, meter_slug: str,
-           group_filter: Mapping[str, str] | None, from_events: bool) -> dict[str, UsageAmount]:
-    version = version_in_force(uow, meter_slug, period.start)
+@dataclass(frozen=True, slots=True)
+class _Measured:
+    """One rollup (or recomputed hour) of one customer: its group, state, distinct values and digest line."""
+
+    customer_id: str
+    group_key: str
+    state: RollupState
+    values: tuple[str, ...]
+    line: list[Any]
+
+
+def _measure(uow: UnitOfWork, *, customer_ids: Sequence[str], period: Period, version: MeterVersion,
+             group_filter: Mapping[str, str] | None, from_events: bool,
+             received_by: datetime | None = None) -> list[_Measured]:
+    """What the period holds for the customers, restricted to `group_filter` (None: every group); from raw
+    events, only those received by `received_by` when given."""
     aggregation = version.definition.aggregation
-    # MIN, MAX and LATEST read whole states; the others only need each row's count and sum.
     full = aggregation in (Aggregation.MIN, Aggregation.MAX, Aggregation.LATEST)
     inner_start, inner_end = hour_end(period.start), hour_start(period.end)
-    states: dict[str, list[RollupState]] = {c: [] for c in customer_ids}
-    totals: dict[str, list[Any]] = {c: [Decimal(0), 0] for c in customer_ids}
-    values: dict[str, list[str]] = {c: [] for c in customer_ids}
-    lines: dict[str, list[tuple[Any, ...]]] = {c: [] for c in customer_ids}
+    wanted = set(customer_ids)
+    out: list[_Measured] = []
 
     def add_states(found: Mapping[KeyTuple, RollupState], distinct: Mapping[KeyTuple, set[str]]) -> None:
         for key, state in found.items():
-            if key[2] in states and _matches(key[5], group_filter):
-                states[key[2]].append(state)
-                total = totals[key[2]]
-                total[0] = EXACT.add(total[0], state.sum)
-                total[1] += state.count
-                values[key[2]].extend(distinct.get(key, ()))
-                lines[key[2]].append(state_line(key, state, distinct.get(key, ())))
+            if key[2] in wanted and _matches(key[5], group_filter):
+                values = tuple(distinct.get(key, ()))
+                out.append(_Measured(key[2], key[5], state, values, state_line(key, state, values)))
 
     if from_events or inner_start >= inner_end:
-        add_states(*_from_events(uow, version, customer_ids, [(period.start, period.end)]))
+        add_states(*_from_events(uow, version, customer_ids, [(period.start, period.end)],
+                                 received_by if from_events else None))
     else:
         rows = store.select_rows(uow.connection, meter_slug=version.slug, meter_version=version.version,
                                  start=inner_start, end=inner_end, customer_ids=customer_ids)
-        if group_filter:
-            rows = [r for r in rows if _matches(r[4], group_filter)]
+        rows = [r for r in rows if _matches(r[4], group_filter)]
         distinct = (store.select_distinct_by_rollup_key(uow.connection, [r[0] for r in rows])
                     if aggregation is Aggregation.UNIQUE_COUNT else {})
-        slug, number = version.slug, version.version
-        with localcontext(EXACT):
-            for r in rows:
-                customer = r[1]
-                found = distinct.get(r[0], [])
-                if full:
-                    states[customer].append(_row_state(r, True))
-                total = totals[customer]
-                total[0] += Decimal(r[6])
-                total[1] += int(r[5])
-                if found:
-                    values[customer].extend(found)
-                lines[customer].append((slug, number, customer, r[2], r[3], r[4], int(r[5]), r[6], r[7], r[8], r[9],
-                                        r[10], None if r[11] is None else int(r[11]), sorted(found)))
+        for r in rows:
+            found = distinct.get(r[0], [])
+            out.append(_Measured(r[1], r[4], _row_state(r, full), tuple(found), [
+                version.slug, version.version, r[1], r[2], r[3], r[4], int(r[5]), r[6], r[7], r[8], r[9], r[10],
+                None if r[11] is None else int(r[11]), sorted(found)]))
         edges = [r for r in ((period.start, inner_start), (inner_end, period.end)) if r[0] < r[1]]
         if edges:
             add_states(*_from_events(uow, version, customer_ids, edges))
-    out: dict[str, UsageAmount] = {}
-    for c in customer_ids:
-        total_sum, total_count = totals[c]
-        if full or aggregation is Aggregation.UNIQUE_COUNT:
-            amount = quantity(aggregation, states[c], values[c])
-        else:
-            amount = quantity(aggregation, [RollupState(count=total_count, sum=total_sum)])
-        out[c] = UsageAmount(meter_slug=version.slug, meter_version=version.version, quantity=amount,
-                             rollup_digest=lines_digest(lines[c]))
     return out
+
+
+def _amounts(version: MeterVersion, measured: Sequence[_Measured], customer_ids: Sequence[str],
+             group_filter: Mapping[str, str] | None) -> dict[str, UsageAmount]:
+    states: dict[str, list[RollupState]] = {c: [] for c in customer_ids}
+    values: dict[str, list[str]] = {c: [] for c in customer_ids}
+    lines: dict[str, list[list[Any]]] = {c: [] for c in customer_ids}
+    for m in measured:
+        if m.customer_id in states and _matches(m.group_key, group_filter):
+            states[m.customer_id].append(m.state)
+            values[m.customer_id].extend(m.values)
+            lines[m.customer_id].append(m.line)
+    aggregation = version.definition.aggregation
+    return {c: UsageAmount(meter_slug=version.slug, meter_version=version.version,
+                           quantity=quantity(aggregation, states[c], values[c]), rollup_digest=lines_digest(lines[c]))
+            for c in customer_ids}
+
+
+def _usage(uow: UnitOfWork, *, customer_ids: Sequence[str], period: Period, meter_slug: str,
+           group_filter: Mapping[str, str] | None, from_events: bool,
+           received_by: datetime | None = None) -> dict[str, UsageAmount]:
+    version = version_in_force(uow, meter_slug, period.start)
+    measured = _measure(uow, customer_ids=customer_ids, period=period, version=version, group_filter=group_filter,
+                        from_events=from_events, received_by=received_by)
+    return _amounts(version, measured, customer_ids, None)
+
+
+class UsageReader:
+    """`period_usage` (or `period_usage_from_events`) reading each (customer, period, meter) once.
+
+    Rating asks one meter once per product bound to it (three compute sizes read the same instance-hours
+    rollups with different group filters); this reader loads every group once and answers each filter from
+    memory, with the same quantity and digest as the uncached functions. Make one per rating: it trusts
+    that the rollups do not change while it lives.
+    """
+
+    def __init__(self, *, from_events: bool = False, received_by: datetime | None = None) -> None:
+        self._from_events = from_events
+        self._received_by = received_by
+        self._measured: dict[tuple[str, Period, str], tuple[MeterVersion, list[_Measured]]] = {}
+
+    def __call__(self, uow: UnitOfWork, *, customer_id: str, period: Period, meter_slug: str,
+                 group_filter: Mapping[str, str] | None = None) -> UsageAmount:
+        key = (customer_id, period, meter_slug)
+        cached = self._measured.get(key)
+        if cached is None:
+            version = version_in_force(uow, meter_slug, period.start)
+            cached = self._measured[key] = (version, _measure(uow, customer_ids=[customer_id], period=period,
+                                                              version=version, group_filter=None,
+                                                              from_events=self._from_events,
+                                                              received_by=self._received_by))
+        version, measured = cached
+        return _amounts(version, measured, [customer_id], group_filter)[customer_id]
 
 
 def period_usage(uow: UnitOfWork, *, customer_id: str, period: Period, meter_slug: str,
@@ -144,11 +186,14 @@ def period_usage(uow: UnitOfWork, *, customer_id: str, period: Period, meter_slu
 
 
 def period_usage_from_events(uow: UnitOfWork, *, customer_id: str, period: Period, meter_slug: str,
-                             group_filter: Mapping[str, str] | None = None) -> UsageAmount:
+                             group_filter: Mapping[str, str] | None = None,
+                             received_by: datetime | None = None) -> UsageAmount:
     """The same quantity recomputed from raw events (for verification). Its digest is over the hourly
-    states recomputed from the events: equal to `period_usage`'s when the rollups are right."""
+    states recomputed from the events: equal to `period_usage`'s when the rollups are right. With
+    `received_by`, only events received by then count: an invoice rated at that instant is verified against
+    what it could have seen, so usage that arrived later shows up in a re-rate, not as a verify failure."""
     return _usage(uow, customer_ids=[customer_id], period=period, meter_slug=meter_slug, group_filter=group_filter,
-                  from_events=True)[customer_id]
+                  from_events=True, received_by=received_by)[customer_id]
 
 
 def period_usage_many(uow: UnitOfWork, *, customer_ids: Sequence[str], period: Period, meter_slug: str,

@@ -35,9 +35,10 @@ def rate_customer(uow: UnitOfWork, *, customer_id: str, period: Period, as_of: d
 
 def rate_customer_from_events(uow: UnitOfWork, *, customer_id: str, period: Period, as_of: datetime,
                               usage: UsageSource | None = None) -> RatingResult:
-    """The same rating with usage recomputed from raw events (for verification)."""
+    """The same rating with usage recomputed from the raw events received by `as_of` (for verification:
+    an invoice rated at `as_of` is recomputed from exactly what it could have seen)."""
     return _rate(uow, customer_id=customer_id, period=period, as_of=as_of,
-                 usage=usage if usage is not None else events_usage_source())
+                 usage=usage if usage is not None else events_usage_source(received_by=as_of))
 
 
 def _books_in_force(catalog: CatalogView, codes: set[str], period: Period) -> dict[str, PriceBookVersion]:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import importlib
 from collections.abc import Mapping
+from datetime import datetime
 from decimal import Decimal
 from typing import Any, Protocol, cast
 
@@ -51,11 +52,24 @@ def _metering(name: str) -> UsageSource:
     return cast(UsageSource, source)
 
 
+def _reader(fallback: str, **options: Any) -> UsageSource:
+    """A fresh caching reader when metering offers one (each meter read once per rating), else the function."""
+    try:
+        module = importlib.import_module("tally.metering.usage")
+    except ModuleNotFoundError:
+        module = None
+    reader = getattr(module, "UsageReader", None)
+    if reader is None:
+        return _metering(fallback)
+    return cast(UsageSource, reader(**options))
+
+
 def default_usage_source() -> UsageSource:
-    """Usage from metering's rollups (the billing path)."""
-    return _metering("period_usage")
+    """Usage from metering's rollups (the billing path); call it once per rating."""
+    return _reader("period_usage", from_events=False)
 
 
-def events_usage_source() -> UsageSource:
-    """Usage recomputed from raw events (the verification path)."""
-    return _metering("period_usage_from_events")
+def events_usage_source(received_by: datetime | None = None) -> UsageSource:
+    """Usage recomputed from raw events (the verification path); call it once per rating. With
+    `received_by`, only events received by then count (what a rating at that instant saw)."""
+    return _reader("period_usage_from_events", from_events=True, received_by=received_by)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from sqlalchemy import Column, Index, Integer, String, Table, Text, UniqueConstraint
+from sqlalchemy import Boolean, Column, Index, Integer, String, Table, Text, UniqueConstraint, false
 
 from tally.store.schema.base import BigId, metadata
 from tally.store.types import UtcDateTime
@@ -18,6 +18,7 @@ events = Table(
     Column("event_time", UtcDateTime, nullable=False),
     Column("received_at", UtcDateTime, nullable=False),
     Column("data", Text, nullable=False),  # the payload's exact JSON text: numbers keep every digit
+    Column("late", Boolean, nullable=False, server_default=false()),  # time fell in a closed period on arrival
     UniqueConstraint("event_source", "event_id"),
     Index(None, "event_type", "event_time"),
     Index(None, "subject", "event_time"),
@@ -34,6 +35,7 @@ rejected_events = Table(
     Column("reason", Text, nullable=False),
     Column("raw_payload", Text, nullable=False),
     Column("replayed_at", UtcDateTime, nullable=True),
+    Index(None, "origin", "item_index"),
 )
 
 subject_mappings = Table(

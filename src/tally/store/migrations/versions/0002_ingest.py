@@ -29,6 +29,7 @@ def upgrade() -> None:
         sa.Column("event_time", UtcDateTime, nullable=False),
         sa.Column("received_at", UtcDateTime, nullable=False),
         sa.Column("data", sa.Text, nullable=False),
+        sa.Column("late", sa.Boolean, nullable=False, server_default=sa.false()),
         sa.UniqueConstraint("event_source", "event_id", name="uq_events_event_source_event_id"),
     )
     op.create_index("ix_events_event_type_event_time", "events", ["event_type", "event_time"])
@@ -44,6 +45,7 @@ def upgrade() -> None:
         sa.Column("raw_payload", sa.Text, nullable=False),
         sa.Column("replayed_at", UtcDateTime, nullable=True),
     )
+    op.create_index("ix_rejected_events_origin_item_index", "rejected_events", ["origin", "item_index"])
     op.create_table(
         "subject_mappings",
         sa.Column("seq", BigId, primary_key=True, autoincrement=True),
