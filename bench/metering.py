@@ -141,6 +141,52 @@ def ingest(uow_factory: UnitOfWorkFactory, lines: Sequence[bytes], *, batch: int
     return stored_total, time.perf_counter() - started, observer_s
 
 
+def real_ingest(backend: str, workdir: Path, lines: Sequence[bytes], world: Any, *, batch: int,
+                runs: int) -> None:
+    """The ingest service itself (`tally.ingest.service.ingest_file`: validation, dedup, quarantine,
+    audit) on the NDJSON file, without observers and with metering's, alternating, best of `runs`."""
+    from tally.clock import FixedClock
+    from tally.ingest.observers import IngestHooks
+    from tally.ingest.service import ingest_file
+    from tally.settings import Settings
+
+    path = workdir / "events.ndjson"
+    path.write_bytes(b"\n".join(lines) + b"\n")
+    clock = FixedClock(datetime(2026, 11, 15, tzinfo=UTC))
+    timings: dict[bool, list[float]] = {False: [], True: []}
+    accepted = 0
+    for run in range(runs):
+        for metered in (False, True):
+            engine, drop = _database(backend, workdir, f"real{run}{int(metered)}")
+            try:
+                uow_factory = UnitOfWorkFactory(engine)
+                hooks = IngestHooks()
+                if metered:
+                    with uow_factory() as uow:
+                        apply_meters(uow, parse_meters(load_yaml(CATALOG.read_text())["meters"]),
+                                     actor=Actor.system(), at=MONTH.start)
+                        uow.connection.execute(insert(subject_mappings), [
+                            {"subject": d.subject, "customer_id": d.customer_id, "effective_from": MONTH.start,
+                             "effective_to": None, "created_at": MONTH.start} for d in world.deployments])
+                        uow.commit()
+                    hooks = IngestHooks(observers=(MeteringObserver(),))
+                settings = Settings(home=workdir, database_url=str(engine.url.render_as_string(hide_password=False)))
+                started = time.perf_counter()
+                report = ingest_file(uow_factory, path, fmt="ndjson", hooks=hooks, settings=settings, clock=clock,
+                                     actor=Actor.system(), batch_size=batch)
+                timings[metered].append(time.perf_counter() - started)
+                accepted = report.accepted
+            finally:
+                drop()
+    plain, metered_s = min(timings[False]), min(timings[True])
+    print(f"ingest service (ingest_file), {accepted:,} events stored:")
+    print(f"  without meters: {plain:6.1f} s = {accepted / plain:9,.0f} events/s "
+          f"(runs: {', '.join(f'{t:.1f}' for t in timings[False])} s)")
+    print(f"  with 5 meters:  {metered_s:6.1f} s = {accepted / metered_s:9,.0f} events/s "
+          f"(runs: {', '.join(f'{t:.1f}' for t in timings[True])} s)")
+    print(f"  throughput kept with meters: {plain / metered_s:.0%} (target >= 70%)")
+
+
 def _percentiles(samples: list[float]) -> str:
     ordered = sorted(samples)
     p50 = statistics.median(ordered)
@@ -228,6 +274,8 @@ def main() -> None:
     parser.add_argument("--customers", type=int, default=300)
     parser.add_argument("--backend", choices=("sqlite", "postgres"), default="sqlite")
     parser.add_argument("--repeats", type=int, default=200, help="query samples per figure")
+    parser.add_argument("--real-ingest", action="store_true",
+                        help="also time the ingest service itself (ingest_file) with and without meters")
     parser.add_argument("--runs", type=int, default=2, help="alternating plain/metered runs; best of each")
     parser.add_argument("--synthetic-rollups", type=int, default=0, help="extra rollup rows for the query part")
     args = parser.parse_args()
@@ -238,6 +286,8 @@ def main() -> None:
           f"deployments, batch {args.batch}, backend {args.backend}")
     with tempfile.TemporaryDirectory() as tmp:
         workdir = Path(tmp)
+        if args.real_ingest:
+            real_ingest(args.backend, workdir, lines, world, batch=args.batch, runs=args.runs)
         plain_runs: list[float] = []
         metered_runs: list[tuple[float, float]] = []
         stored = 0

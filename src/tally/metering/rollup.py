@@ -276,14 +276,14 @@ def canonical_decimal(value: Decimal | None) -> str | None:
     return None if value is None else format(value, "f")
 
 
-def state_line(key: KeyTuple, state: RollupState, distinct: Iterable[str] = ()) -> tuple[Any, ...]:
+def state_line(key: KeyTuple, state: RollupState, distinct: Iterable[str] = ()) -> list[Any]:
     """One rollup state as the digest sees it (the same text whether it came from a row or from events)."""
-    return (key[0], key[1], key[2], key[3], canonical_time(key[4]), key[5], state.count, canonical_decimal(state.sum),
+    return [key[0], key[1], key[2], key[3], canonical_time(key[4]), key[5], state.count, canonical_decimal(state.sum),
             canonical_decimal(state.min), canonical_decimal(state.max), canonical_decimal(state.latest),
-            canonical_time(state.latest_time), state.latest_seq, sorted(distinct))
+            canonical_time(state.latest_time), state.latest_seq, sorted(distinct)]
 
 
-def lines_digest(lines: list[tuple[Any, ...]]) -> str:
+def lines_digest(lines: list[list[Any]]) -> str:
     """SHA-256 over the canonical states used, in key order (keys are unique, so sorting never compares
     past the key)."""
     lines.sort()
