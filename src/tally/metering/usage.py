@@ -84,7 +84,7 @@ class _Measured:
     group_key: str
     state: RollupState
     values: tuple[str, ...]
-    line: tuple[Any, ...]
+    line: list[Any]
 
 
 def _measure(uow: UnitOfWork, *, customer_ids: Sequence[str], period: Period, version: MeterVersion,
@@ -115,9 +115,9 @@ def _measure(uow: UnitOfWork, *, customer_ids: Sequence[str], period: Period, ve
                     if aggregation is Aggregation.UNIQUE_COUNT else {})
         for r in rows:
             found = distinct.get(r[0], [])
-            out.append(_Measured(r[1], r[4], _row_state(r, full), tuple(found), (
+            out.append(_Measured(r[1], r[4], _row_state(r, full), tuple(found), [
                 version.slug, version.version, r[1], r[2], r[3], r[4], int(r[5]), r[6], r[7], r[8], r[9], r[10],
-                None if r[11] is None else int(r[11]), sorted(found))))
+                None if r[11] is None else int(r[11]), sorted(found)]))
         edges = [r for r in ((period.start, inner_start), (inner_end, period.end)) if r[0] < r[1]]
         if edges:
             add_states(*_from_events(uow, version, customer_ids, edges))
@@ -128,7 +128,7 @@ def _amounts(version: MeterVersion, measured: Sequence[_Measured], customer_ids:
              group_filter: Mapping[str, str] | None) -> dict[str, UsageAmount]:
     states: dict[str, list[RollupState]] = {c: [] for c in customer_ids}
     values: dict[str, list[str]] = {c: [] for c in customer_ids}
-    lines: dict[str, list[tuple[Any, ...]]] = {c: [] for c in customer_ids}
+    lines: dict[str, list[list[Any]]] = {c: [] for c in customer_ids}
     for m in measured:
         if m.customer_id in states and _matches(m.group_key, group_filter):
             states[m.customer_id].append(m.state)
