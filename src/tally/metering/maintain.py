@@ -59,6 +59,7 @@ def recompute(connection: Connection, versions: Sequence[MeterVersion], *, start
     window_start = hour_start(start) if start is not None else None
     window_end = hour_end(end) if end is not None else None
     if window_start is not None and window_end is not None:
+        store.lock_rollups(connection)
         store.delete_states(connection, versions=[(v.slug, v.version) for v in versions], start=window_start,
                             end=window_end, subject=subject)
     elif window_start is not None or window_end is not None or subject is not None:

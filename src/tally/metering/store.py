@@ -140,6 +140,21 @@ class _Driver:
                 low_p if latest is low else self.dec(latest), self.time(v[5]), v[6])
 
 
+ROLLUP_LOCK = 4_000_001  # PostgreSQL advisory lock: one writer of rollups at a time (until its commit)
+
+
+def lock_rollups(connection: Connection) -> None:
+    """Serialise rollup maintenance across concurrent ingest transactions on PostgreSQL.
+
+    `upsert_states` reads the touched rows, merges in memory and writes them back; two transactions doing
+    that side by side would lose an update (or collide inserting the same new key). SQLite already runs one
+    writer at a time (BEGIN IMMEDIATE). The lock is transaction-scoped and is taken after the events are
+    inserted, so the event inserts of concurrent batches still overlap; it is re-entrant within a transaction.
+    """
+    if connection.dialect.name == "postgresql":
+        connection.exec_driver_sql(f"SELECT pg_advisory_xact_lock({ROLLUP_LOCK})")
+
+
 def upsert_states(connection: Connection, states: Mapping[KeyTuple, RollupState | Sequence[Any]],
                   distinct: Mapping[KeyTuple, Iterable[str]]) -> None:
     """Merge `states` (records, or an accumulator's raw lists) into the stored rollups: read the touched
@@ -147,6 +162,7 @@ def upsert_states(connection: Connection, states: Mapping[KeyTuple, RollupState 
     a handful of round trips."""
     if not states:
         return
+    lock_rollups(connection)
     driver = _Driver(connection.dialect.name)
     mark = driver.mark
     hashed = {key_hash(k): k for k in states}
