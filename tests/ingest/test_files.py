@@ -61,9 +61,12 @@ def test_a_rerun_after_a_crash_stores_nothing_twice(db: TestDatabase, clock: Fix
     with pytest.raises(KeyboardInterrupt):
         service.ingest_file(db.uow_factory, path, fmt=None, hooks=IngestHooks(), settings=settings_for(db.url),
                             clock=clock, actor=ACTOR, batch_size=4, progress=crash)
-    assert len(service.list_events(db.uow_factory)) == 4
+    before = len(service.list_events(db.uow_factory))
+    # whole batches only: the first (SQLite: exactly it; PostgreSQL: up to the batches its two writers had
+    # in flight when the process died)
+    assert before in ((4,) if db.backend == "sqlite" else (4, 8))
     report = run(db, clock, path, batch_size=4)
-    assert (report.accepted, report.duplicates, report.rejected) == (6, 4, ())
+    assert (report.accepted, report.duplicates, report.rejected) == (10 - before, before, ())
     assert len(service.list_events(db.uow_factory)) == 10
 
 

@@ -8,7 +8,9 @@ always means "committed". Metrics are counted after the commit.
 
 from __future__ import annotations
 
+from collections import deque
 from collections.abc import Callable, Generator, Iterable, Sequence
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import asdict, dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -46,6 +48,10 @@ __all__ = [
 
 CONTENT_TYPES = ("application/cloudevents+json", "application/cloudevents-batch+json", "application/json")
 LIST_LIMIT_MAX = 10_000
+# PostgreSQL runs ingest transactions side by side: two writers overlap one batch's database work with the
+# next one's (dedup is by unique key, so the order batches commit in never matters; a re-run after a crash
+# stores nothing twice). SQLite has one writer at a time, so it keeps one.
+FILE_WRITERS_POSTGRES = 2
 _ONE_US = timedelta(microseconds=1)
 _ONE_HOUR = timedelta(hours=1)
 
@@ -88,15 +94,34 @@ def ingest_file(uow_factory: UnitOfWorkFactory, path: Path | None, *, fmt: str |
     rejected: list[Rejection] = []
     prepared = read_ahead(_validated_chunks(read_chunks(path, chosen, batch_size=batch_size), settings, clock),
                           depth=2)
-    for chunk, batch in prepared:
-        lines += chunk.lines
-        if chunk.items:
-            result = _store_validated(uow_factory, batch, origin=origin, hooks=hooks, settings=settings, actor=actor)
+    writers = 1 if uow_factory.engine.dialect.name == "sqlite" else FILE_WRITERS_POSTGRES
+    in_flight: deque[tuple[Chunk, Future[BatchResult] | None]] = deque()
+
+    def settle(chunk: Chunk, pending: Future[BatchResult] | None) -> None:
+        nonlocal accepted, duplicates
+        if pending is not None:
+            result = pending.result()
             accepted += result.accepted
             duplicates += result.duplicates
             rejected.extend(result.rejected)
         if progress is not None:
             progress(chunk.done, chunk.total)
+
+    with ThreadPoolExecutor(max_workers=writers, thread_name_prefix="ingest-writer") as pool:
+        try:
+            for chunk, batch in prepared:
+                lines += chunk.lines
+                while len(in_flight) >= writers:  # at most `writers` batches uncommitted at any time
+                    settle(*in_flight.popleft())
+                pending = pool.submit(_store_validated, uow_factory, batch, origin=origin, hooks=hooks,
+                                      settings=settings, actor=actor) if chunk.items else None
+                in_flight.append((chunk, pending))
+            while in_flight:
+                settle(*in_flight.popleft())
+        finally:
+            for _, pending in in_flight:  # a failed batch stops the import; batches not started never start
+                if pending is not None:
+                    pending.cancel()
     return IngestReport(accepted=accepted, duplicates=duplicates, rejected=tuple(rejected), lines=lines)
 
 
