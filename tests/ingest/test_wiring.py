@@ -65,3 +65,25 @@ def test_strict_setting_must_be_a_boolean(tmp_path: Path) -> None:
 
     with pytest.raises(InvalidInput, match="TALLY_STRICT_EVENT_TYPES"):
         Settings.from_env({"TALLY_HOME": str(tmp_path), "TALLY_STRICT_EVENT_TYPES": "maybe"})
+
+
+def test_an_event_in_a_month_the_ledger_closed_is_stored_and_flagged_late(db: TestDatabase, tmp_path: Path) -> None:
+    from tally.ingest import service
+    from tally.ledger.service import close_period
+    from tally.period import Period
+    from tests.ingest.fakes import ACTOR
+
+    settings = Settings.from_env({"TALLY_HOME": str(tmp_path), "TALLY_DATABASE_URL": db.url})
+    wired = bootstrap(settings, clock=FixedClock(T0))
+    try:
+        assert close_period(wired.uow_factory, Period.month("2026-10"), actor=ACTOR, clock=wired.clock).passed
+        body = b'[' + b','.join(
+            b'{"specversion":"1.0","id":"%s","source":"s","type":"t","subject":"dep-1","time":"%s","data":{}}'
+            % (i, t) for i, t in ((b"oct", b"2026-10-31T23:59:59Z"), (b"nov", b"2026-11-01T00:00:00Z"))) + b']'
+        result = service.ingest_body(wired.uow_factory, body, content_type="application/json", origin="http",
+                                     hooks=wired.ingest_hooks, settings=settings, clock=wired.clock, actor=ACTOR)
+        late = service.late_events(wired.uow_factory)
+    finally:
+        wired.engine.dispose()
+    assert result.accepted == 2
+    assert [e.event_id for e in late] == ["oct"]  # kept for the correction flow, never added to October
