@@ -1,1 +1,0 @@
-"""The costs stage (see README.md beside this file)."""

@@ -1,3 +1,0 @@
-"""Records of the costs stage: frozen dataclasses, no I/O."""
-
-from __future__ import annotations
