@@ -1,10 +1,11 @@
 """Benchmark: a billing run (issue=True) over N customers × 10 products with a month of hourly usage.
 
-The rating engine is not on the invoicing branch, so this uses a fast fake `Rater` whose quantities
-are precomputed in closed form from a month of hourly values (720 per customer and product); it
-reads no rollups. What is measured is invoicing itself: building, taxing, numbering, storing and
-auditing invoices, in batches, on SQLite and PostgreSQL. Each configuration runs in its own
-process so that its peak RSS (resource.getrusage) is its own.
+This isolates invoicing: a fast fake `Rater` whose quantities are precomputed in closed form from a
+month of hourly values (720 per customer and product); it reads no rollups. What is measured is
+building, taxing, numbering, storing and auditing invoices, in batches, on SQLite and PostgreSQL. The
+real path (rating from metering's rollups) is measured by `tally demo` (300 customers from the rollups of
+1,000,000 events, seconds per stage in its summary) and `bench/metering.py` (usage reads p50/p99).
+Each configuration runs in its own process so that its peak RSS (resource.getrusage) is its own.
 
     PYTHONPATH=src python bench/billing.py                      # 2,000 and 10,000 on both backends
     PYTHONPATH=src python bench/billing.py --backend postgres --customers 10000
@@ -138,7 +139,7 @@ def main() -> None:
     if args.one:
         print(json.dumps(one(args.backend, args.customers[0])))
         return
-    print("billing run bench: fake Rater with precomputed quantities (rating engine not on this branch);")
+    print("billing run bench: fake Rater with precomputed quantities (isolates invoicing; see the docstring);")
     print(f"{len(PRODUCTS)} products per customer, {HOURS} hourly values each, tax per line, issue=True\n")
     backends = ["sqlite", "postgres"] if args.backend == "both" else [args.backend]
     for backend in backends:
