@@ -161,7 +161,7 @@ class UsageReader:
     def __init__(self, *, from_events: bool = False, received_by: datetime | None = None) -> None:
         self._from_events = from_events
         self._received_by = received_by
-        self._measured: dict[tuple[str, Period, str], tuple[MeterVersion, list[_Measured]]] = {}
+        self._measured: dict[tuple[str, Period, str], tuple[MeterVersion, dict[str, list[_Measured]]]] = {}
 
     def __call__(self, uow: UnitOfWork, *, customer_id: str, period: Period, meter_slug: str,
                  group_filter: Mapping[str, str] | None = None) -> UsageAmount:
@@ -169,12 +169,15 @@ class UsageReader:
         cached = self._measured.get(key)
         if cached is None:
             version = version_in_force(uow, meter_slug, period.start)
-            cached = self._measured[key] = (version, _measure(uow, customer_ids=[customer_id], period=period,
-                                                              version=version, group_filter=None,
-                                                              from_events=self._from_events,
-                                                              received_by=self._received_by))
-        version, measured = cached
-        return _amounts(version, measured, [customer_id], group_filter)[customer_id]
+            by_group: dict[str, list[_Measured]] = {}
+            for m in _measure(uow, customer_ids=[customer_id], period=period, version=version, group_filter=None,
+                              from_events=self._from_events, received_by=self._received_by):
+                by_group.setdefault(m.group_key, []).append(m)
+            cached = self._measured[key] = (version, by_group)
+        version, by_group = cached
+        matching = [m for group_key, measured in by_group.items() if _matches(group_key, group_filter)
+                    for m in measured]  # the filter is decided once per group, not once per rollup
+        return _amounts(version, matching, [customer_id], None)[customer_id]
 
 
 def period_usage(uow: UnitOfWork, *, customer_id: str, period: Period, meter_slug: str,
