@@ -109,7 +109,8 @@ class MeterReject:
 class UsageAmount:
     """One meter's quantity for one customer over a period, and the digest of the states it came from.
 
-    `rollup_digest` is a SHA-256 over the canonical rollup states used; the same quantity computed
+    `rollup_digest` is a SHA-256 over the canonical states used (for SUM, COUNT and AVG: each subject and
+    group's exact count and sum over the period; otherwise every hourly state); the same quantity computed
     from raw events has the digest of the states recomputed from those events (equal when the rollups
     are right and the period is whole hours)."""
 

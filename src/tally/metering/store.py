@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from datetime import UTC, datetime
-from decimal import Decimal
+from decimal import Decimal, localcontext
 from typing import Any
 
 from sqlalchemy import ColumnElement, Connection, and_, delete, insert, select, update
@@ -24,7 +24,7 @@ from tally.metering.model import (
     RollupState,
     StoredReject,
 )
-from tally.metering.rollup import KeyTuple, canonical_decimal, canonical_time, key_hash, merge, state_of
+from tally.metering.rollup import EXACT, KeyTuple, canonical_decimal, canonical_time, key_hash, merge, state_of
 from tally.store.schema.ingest import events, subject_mappings
 from tally.store.schema.metering import meter_distinct_values, meter_rejects, meter_rollups, meters
 
@@ -293,6 +293,35 @@ def select_rows(connection: Connection, *, meter_slug: str, meter_version: int, 
         return [tuple(r) for r in rows]
     return [(r[0], r[1], r[2], canonical_time(r[3]), r[4], r[5], canonical_decimal(r[6]), canonical_decimal(r[7]),
              canonical_decimal(r[8]), canonical_decimal(r[9]), canonical_time(r[10]), r[11]) for r in rows]
+
+
+def sum_rows(connection: Connection, *, meter_slug: str, meter_version: int, start: datetime, end: datetime,
+             customer_ids: Sequence[str]) -> list[tuple[str, str, str, int, Decimal]]:
+    """(customer, subject, group_key, count, sum) of some customers' rollups over [start, end), one row per
+    (customer, subject, group). PostgreSQL sums in SQL (NUMERIC is exact), so a month of hourly rollups
+    crosses the wire as a handful of rows; SQLite stores sums as exact text, summed here with Decimal."""
+    driver = _Driver(connection.dialect.name)
+    mark = driver.mark
+    where = (f"FROM meter_rollups WHERE meter_slug = {mark} AND meter_version = {mark} "
+             f"AND customer_id IN ({', '.join([mark] * len(customer_ids))}) "
+             f"AND window_start >= {mark} AND window_start < {mark}")
+    params = (meter_slug, meter_version, *customer_ids, driver.time(start), driver.time(end))
+    if not driver.sqlite:
+        rows = connection.exec_driver_sql(
+            f"SELECT customer_id, subject, group_key, SUM(event_count), SUM(value_sum) {where} "
+            "GROUP BY customer_id, subject, group_key", params)
+        return [(r[0], r[1], r[2], int(r[3]), Decimal(0) if r[4] is None else r[4]) for r in rows]
+    totals: dict[tuple[str, str, str], list[Any]] = {}
+    with localcontext(EXACT):
+        for customer, subject, group_key, count, total in connection.exec_driver_sql(
+                f"SELECT customer_id, subject, group_key, event_count, value_sum {where}", params):
+            acc = totals.get((customer, subject, group_key))
+            if acc is None:
+                acc = totals[(customer, subject, group_key)] = [0, Decimal(0)]
+            acc[0] += int(count)
+            if total is not None:
+                acc[1] += Decimal(total)
+    return [(c, s, g, n, t) for (c, s, g), (n, t) in totals.items()]
 
 
 def select_distinct_by_rollup_key(connection: Connection, rollup_keys: Sequence[str]) -> dict[str, list[str]]:
