@@ -42,7 +42,7 @@ def _mapping(loader: yaml.SafeLoader, node: yaml.MappingNode) -> Iterator[dict[A
     data.update(loader.construct_mapping(node, deep=True))
 
 
-_ExactLoader.add_constructor("tag:yaml.org,2002:float", _decimal)
+_ExactLoader.add_constructor("tag:yaml.org,2002:float", _decimal)  # float-ok: YAML decimals read as Decimal
 _ExactLoader.add_constructor("tag:yaml.org,2002:map", _mapping)
 _ExactLoader.yaml_implicit_resolvers = {
     first: [(tag, regexp) for tag, regexp in resolvers if tag != "tag:yaml.org,2002:timestamp"]

@@ -1,7 +1,7 @@
-"""Exact column types: money and quantities never pass through a binary float.
+"""Exact column types: money and quantities never pass through a binary floating-point value.
 
 PostgreSQL stores NUMERIC; SQLite stores the decimal's exact text (SQLite has no exact decimal,
-and its NUMERIC affinity would turn values into REAL). Times are stored as aware UTC.
+and its NUMERIC affinity would turn values into binary REALs). Times are stored as aware UTC.
 """
 
 from __future__ import annotations
