@@ -21,7 +21,7 @@ from datetime import datetime, timedelta
 
 from tally.metering import store
 from tally.metering.model import Aggregation, MeterVersion, RollupState, UsageAmount
-from tally.metering.rollup import KeyTuple, decode_groups, hour_start, merge, quantity
+from tally.metering.rollup import KeyTuple, group_matches, hour_start, merge, quantity
 from tally.metering.service import version_in_force
 from tally.metering.usage import period_usage
 from tally.period import Period
@@ -48,17 +48,8 @@ class _Loaded:
     keys: list[KeyTuple]  # sorted by window start
     states: dict[KeyTuple, RollupState]
     distinct: dict[KeyTuple, set[str]]
-    groups: dict[str, dict[str, str | None]] = field(default_factory=dict)
     digests: dict[KeyTuple, bytes] = field(default_factory=dict)
     running: dict[tuple[tuple[str, str], ...], _Running] = field(default_factory=dict)
-
-    def matches(self, group_key: str, group_filter: Mapping[str, str] | None) -> bool:
-        if not group_filter:
-            return True
-        groups = self.groups.get(group_key)
-        if groups is None:
-            groups = self.groups[group_key] = decode_groups(group_key)
-        return all(groups.get(name) == str(value) for name, value in group_filter.items())
 
     def digest_of(self, key: KeyTuple) -> bytes:
         digest = self.digests.get(key)
@@ -77,7 +68,7 @@ class _Loaded:
         while running.index < len(keys) and keys[running.index][4] < end:
             key = keys[running.index]
             running.index += 1
-            if not self.matches(key[5], group_filter):
+            if not group_matches(key[5], group_filter):
                 continue
             running.total = merge(running.total, self.states[key])
             running.distinct.update(self.distinct.get(key, ()))

@@ -298,6 +298,14 @@ def decode_groups(group_key: str) -> dict[str, str | None]:
     return dict(_decoded_groups(group_key))
 
 
+def group_matches(group_key: str, group_filter: Mapping[str, str] | None) -> bool:
+    """Do a rollup's group values satisfy an equality filter (None or empty: every group)?"""
+    if not group_filter:
+        return True
+    groups = decode_groups(group_key)
+    return all(groups.get(name) == str(value) for name, value in group_filter.items())
+
+
 @lru_cache(maxsize=65536)
 def _decoded_groups(group_key: str) -> tuple[tuple[str, str | None], ...]:
     parsed = loads_exact(group_key)

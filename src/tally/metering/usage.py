@@ -25,7 +25,7 @@ from tally.metering.rollup import (
     Accumulator,
     CompiledMeter,
     KeyTuple,
-    decode_groups,
+    group_matches,
     hour_start,
     lines_digest,
     quantity,
@@ -39,13 +39,6 @@ ADDITIVE = frozenset({Aggregation.SUM, Aggregation.COUNT, Aggregation.AVG})
 
 __all__ = ["UsageAmount", "UsageReader", "customers_with_usage", "period_usage", "period_usage_from_events",
            "period_usage_many"]
-
-
-def _matches(group_key: str, group_filter: Mapping[str, str] | None) -> bool:
-    if not group_filter:
-        return True
-    groups = decode_groups(group_key)
-    return all(groups.get(name) == str(value) for name, value in group_filter.items())
 
 
 def _from_events(uow: UnitOfWork, version: MeterVersion, customer_ids: Sequence[str],
@@ -106,7 +99,7 @@ def _measure(uow: UnitOfWork, *, customer_ids: Sequence[str], period: Period, ve
 
     def add_states(found: Mapping[KeyTuple, RollupState], distinct: Mapping[KeyTuple, set[str]]) -> None:
         for key, state in found.items():
-            if key[2] in wanted and _matches(key[5], group_filter):
+            if key[2] in wanted and group_matches(key[5], group_filter):
                 values = tuple(distinct.get(key, ()))
                 out.append(_Measured(key[2], key[5], state, values, state_line(key, state, values)))
 
@@ -116,7 +109,7 @@ def _measure(uow: UnitOfWork, *, customer_ids: Sequence[str], period: Period, ve
     else:
         rows = store.select_rows(uow.connection, meter_slug=version.slug, meter_version=version.version,
                                  start=inner_start, end=inner_end, customer_ids=customer_ids)
-        rows = [r for r in rows if _matches(r[4], group_filter)]
+        rows = [r for r in rows if group_matches(r[4], group_filter)]
         distinct = (store.select_distinct_by_rollup_key(uow.connection, [r[0] for r in rows])
                     if aggregation is Aggregation.UNIQUE_COUNT else {})
         for r in rows:
@@ -147,7 +140,7 @@ def _measure_totals(uow: UnitOfWork, *, customer_ids: Sequence[str], period: Per
     totals: dict[tuple[str, str, str], list[Any]] = {}
 
     def add(customer: str, subject: str, group_key: str, count: int, total: Decimal) -> None:
-        if customer not in wanted or not _matches(group_key, group_filter):
+        if customer not in wanted or not group_matches(group_key, group_filter):
             return
         acc = totals.get((customer, subject, group_key))
         if acc is None:
@@ -181,7 +174,7 @@ def _amounts(version: MeterVersion, measured: Sequence[_Measured], customer_ids:
     values: dict[str, list[str]] = {c: [] for c in customer_ids}
     lines: dict[str, list[list[Any]]] = {c: [] for c in customer_ids}
     for m in measured:
-        if m.customer_id in states and _matches(m.group_key, group_filter):
+        if m.customer_id in states and group_matches(m.group_key, group_filter):
             states[m.customer_id].append(m.state)
             values[m.customer_id].extend(m.values)
             lines[m.customer_id].append(m.line)
@@ -226,7 +219,7 @@ class UsageReader:
                 by_group.setdefault(m.group_key, []).append(m)
             cached = self._measured[key] = (version, by_group)
         version, by_group = cached
-        matching = [m for group_key, measured in by_group.items() if _matches(group_key, group_filter)
+        matching = [m for group_key, measured in by_group.items() if group_matches(group_key, group_filter)
                     for m in measured]  # the filter is decided once per group, not once per rollup
         return _amounts(version, matching, [customer_id], None)[customer_id]
 

@@ -1,8 +1,8 @@
 """Where rating gets metered quantities: a `UsageSource` protocol, wired to metering at integration.
 
-`period_usage` and `period_usage_from_events` in `tally.metering.usage` have exactly this shape, so
-they can be passed as they are. Until metering provides them, the default sources raise
-`UsageSourceNotWired` with a clear message.
+`period_usage` and `period_usage_from_events` in `tally.metering.usage` have exactly this shape; the
+default sources are a fresh `tally.metering.usage.UsageReader` per rating (the same answers, each meter
+read once). Without metering they raise `UsageSourceNotWired` with a clear message.
 """
 
 from __future__ import annotations
@@ -40,36 +40,25 @@ class UsageSource(Protocol):
                  group_filter: Mapping[str, str] | None = None) -> UsageAmountLike: ...
 
 
-def _metering(name: str) -> UsageSource:
-    try:
-        module = importlib.import_module("tally.metering.usage")
-    except ModuleNotFoundError:
-        module = None
-    source = getattr(module, name, None)
-    if source is None:
-        raise UsageSourceNotWired(f"metering does not provide tally.metering.usage.{name} yet: rating has no usage "
-                                  "source (wire one in tally.rating.usage_source)")
-    return cast(UsageSource, source)
-
-
-def _reader(fallback: str, **options: Any) -> UsageSource:
-    """A fresh caching reader when metering offers one (each meter read once per rating), else the function."""
+def _reader(**options: Any) -> UsageSource:
+    """A fresh `tally.metering.usage.UsageReader` (each meter read once per rating)."""
     try:
         module = importlib.import_module("tally.metering.usage")
     except ModuleNotFoundError:
         module = None
     reader = getattr(module, "UsageReader", None)
     if reader is None:
-        return _metering(fallback)
+        raise UsageSourceNotWired("metering does not provide tally.metering.usage.UsageReader: rating has no usage "
+                                  "source (wire one in tally.rating.usage_source)")
     return cast(UsageSource, reader(**options))
 
 
 def default_usage_source() -> UsageSource:
     """Usage from metering's rollups (the billing path); call it once per rating."""
-    return _reader("period_usage", from_events=False)
+    return _reader(from_events=False)
 
 
 def events_usage_source(received_by: datetime | None = None) -> UsageSource:
     """Usage recomputed from raw events (the verification path); call it once per rating. With
     `received_by`, only events received by then count (what a rating at that instant saw)."""
-    return _reader("period_usage_from_events", from_events=True, received_by=received_by)
+    return _reader(from_events=True, received_by=received_by)
