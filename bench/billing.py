@@ -15,19 +15,17 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import resource
 import subprocess
 import sys
 import tempfile
 import time
-import uuid
 from datetime import UTC, datetime
 from decimal import Decimal
 from pathlib import Path
 
-from sqlalchemy import create_engine, text
-from sqlalchemy.pool import NullPool
+from sqlalchemy import text
+from support import throwaway_database
 
 from tally.audit.model import Actor
 from tally.clock import FixedClock
@@ -37,11 +35,8 @@ from tally.invoicing.wiring import BillingDeps
 from tally.money import Money, Rounding, currency, round_to_minor
 from tally.period import Period
 from tally.rating.model import LineKind, RatedLine, RatingInputs, RatingResult, RatingStep
-from tally.store.engine import build_engine
-from tally.store.migrate import upgrade
 from tally.store.uow import UnitOfWork, UnitOfWorkFactory
 
-PG_SERVER = os.environ.get("TALLY_BENCH_PG_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres")
 PERIOD = Period.month("2026-11")
 HOURS = 720
 PRODUCTS = tuple(f"product-{i:02d}" for i in range(10))
@@ -89,19 +84,8 @@ class NoCredits:
 
 
 def one(backend: str, customers: int) -> dict[str, object]:
-    admin = None
-    if backend == "postgres":
-        name = f"tally_bench_{uuid.uuid4().hex[:10]}"
-        admin = create_engine(PG_SERVER, isolation_level="AUTOCOMMIT", poolclass=NullPool)
-        with admin.connect() as c:
-            c.execute(text(f'CREATE DATABASE "{name}"'))
-        url = PG_SERVER.rsplit("/", 1)[0] + f"/{name}"
-    else:
-        tmp = tempfile.mkdtemp()
-        url = f"sqlite:///{Path(tmp) / 'bench.db'}"
-    engine = build_engine(url)
+    engine, _url, drop = throwaway_database(backend, Path(tempfile.mkdtemp()), "bench")
     try:
-        upgrade(engine)
         config = BillingConfig(tax_rates={"DE": Decimal("0.19")}, default_jurisdiction="DE")
         deps = BillingDeps(rater=PrecomputedRater(), customers=Customers(customers), credits=NoCredits(),
                            config=config, tax=config.tax_calculator())
@@ -123,11 +107,7 @@ def one(backend: str, customers: int) -> dict[str, object]:
                 "invoices_per_s": round(report.issued / duration), "rerun_issued": rerun.issued,
                 "rerun_s": round(rerun_s, 2), "peak_rss_mb": round(peak_kb / 1024, 1)}
     finally:
-        engine.dispose()
-        if admin is not None:
-            with admin.connect() as c:
-                c.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-            admin.dispose()
+        drop()
 
 
 def main() -> None:

@@ -19,15 +19,13 @@ import subprocess
 import sys
 import tempfile
 import time
-import uuid
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from importlib import resources
 from pathlib import Path
-from typing import Any
 
-from sqlalchemy import Engine, create_engine, text
-from sqlalchemy.pool import NullPool
+from sqlalchemy import text
+from support import throwaway_database, write_hourly_rollups
 
 from tally.audit.model import Actor
 from tally.catalog.service import apply_catalog
@@ -35,14 +33,10 @@ from tally.clock import FixedClock
 from tally.contracts.service import NewCustomer, subscribe_customers
 from tally.invoicing.billing_run import run_billing
 from tally.invoicing.wiring import billing_deps
-from tally.metering.rollup import canonical_time, key_hash
 from tally.period import Period
 from tally.settings import Settings
-from tally.store.engine import build_engine
-from tally.store.migrate import upgrade
 from tally.store.uow import UnitOfWorkFactory
 
-PG_SERVER = "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
 MONTH = Period.month("2026-10")
 ACTOR = Actor.system("bench")
 SERIES = (("instance_hours", '{"region":"eu-west-1","size":"m5.large"}'),
@@ -50,54 +44,11 @@ SERIES = (("instance_hours", '{"region":"eu-west-1","size":"m5.large"}'),
           ("instance_hours", '{"region":"eu-west-1","size":"r6g.2xlarge"}'),
           ("egress_gb", '{"region":"eu-west-1"}'), ("snapshot_gb_hours", '{"region":"eu-west-1"}'),
           ("ingest_gb", '{"region":"eu-west-1"}'), ("search_requests", '{"region":"eu-west-1"}'))
-COLUMNS = ("rollup_key", "meter_slug", "meter_version", "customer_id", "subject", "window_start", "group_key",
-           "event_count", "value_sum", "value_min", "value_max", "latest_value", "latest_time", "latest_seq")
-
-
-def _rollups(engine: Engine, customers: list[str]) -> float:
-    """Write every customer's month of hourly rollups; returns seconds."""
-    started = time.perf_counter()
-    sqlite = engine.dialect.name == "sqlite"
-    mark = "?" if sqlite else "%s"
-    sql = f"INSERT INTO meter_rollups ({', '.join(COLUMNS)}) VALUES ({', '.join([mark] * len(COLUMNS))})"
-    windows = [MONTH.start + timedelta(hours=h) for h in range(720)]
-    stamps: list[Any] = [canonical_time(w) if sqlite else w for w in windows]
-    buffer: list[tuple[Any, ...]] = []
-    seq = 0
-    with engine.begin() as connection:
-        for n, customer in enumerate(customers):
-            subject = f"{customer}-dep"
-            for s, (slug, groups) in enumerate(SERIES):
-                for h in range(720):
-                    seq += 1
-                    value: Any = Decimal((n + s + h) % 23 + 1) / 4
-                    if sqlite:
-                        value = str(value)
-                    key = (slug, 1, customer, subject, windows[h], groups)
-                    buffer.append((key_hash(key), slug, 1, customer, subject, stamps[h], groups, 1, value, value,
-                                   value, value, stamps[h], seq))
-            if len(buffer) >= 50_000:
-                connection.exec_driver_sql(sql, buffer)
-                buffer.clear()
-        if buffer:
-            connection.exec_driver_sql(sql, buffer)
-    return time.perf_counter() - started
-
 
 def one(backend: str, customers: int) -> dict[str, object]:
-    admin = None
     tmp = Path(tempfile.mkdtemp())
-    if backend == "postgres":
-        name = f"tally_bench_{uuid.uuid4().hex[:10]}"
-        admin = create_engine(PG_SERVER, isolation_level="AUTOCOMMIT", poolclass=NullPool)
-        with admin.connect() as c:
-            c.execute(text(f'CREATE DATABASE "{name}"'))
-        url = PG_SERVER.rsplit("/", 1)[0] + f"/{name}"
-    else:
-        url = f"sqlite:///{tmp / 'bench.db'}"
-    engine = build_engine(url)
+    engine, url, drop = throwaway_database(backend, tmp, "bench")
     try:
-        upgrade(engine)
         uow_factory = UnitOfWorkFactory(engine)
         clock = FixedClock(MONTH.start - timedelta(days=1))
         apply_catalog(uow_factory, resources.files("tally.demo").joinpath("catalog.yaml").read_text(), actor=ACTOR,
@@ -107,7 +58,11 @@ def one(backend: str, customers: int) -> dict[str, object]:
             subscribe_customers(uow_factory, [NewCustomer(customer_id=c, plan_code="self-serve", start=MONTH.start,
                                                           currency="USD", name=c) for c in ids[i:i + 1000]],
                                 actor=ACTOR, clock=clock)
-        rollup_s = _rollups(engine, ids)
+        started = time.perf_counter()
+        write_hourly_rollups(engine, month_start=MONTH.start,
+                             series=[(c, f"{c}-dep", slug, groups) for c in ids for slug, groups in SERIES],
+                             value_of=lambda index, h: Decimal((index + h) % 23 + 1) / 4)
+        rollup_s = time.perf_counter() - started
         deps = billing_deps(Settings(home=tmp, database_url=url))
         clock.current = MONTH.end + timedelta(days=1)
         started = time.perf_counter()
@@ -123,11 +78,7 @@ def one(backend: str, customers: int) -> dict[str, object]:
                 "run_s": round(duration, 2), "invoices_per_s": round(report.issued / duration),
                 "peak_rss_mb": round(peak_kb / 1024, 1)}
     finally:
-        engine.dispose()
-        if admin is not None:
-            with admin.connect() as c:
-                c.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-            admin.dispose()
+        drop()
 
 
 def main() -> None:

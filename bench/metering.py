@@ -20,21 +20,19 @@ from __future__ import annotations
 
 import argparse
 import gc
-import os
 import random
 import statistics
 import tempfile
 import time
-import uuid
 from collections.abc import Callable, Iterator, Sequence
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
 import msgspec
-from sqlalchemy import Engine, create_engine, insert, select, text
-from sqlalchemy.pool import NullPool
+from sqlalchemy import Engine, insert, select, text
+from support import throwaway_database, write_hourly_rollups
 
 from tally.audit.model import Actor
 from tally.catalog.yamlexact import load_yaml
@@ -43,17 +41,13 @@ from tally.ingest.model import StoredEvent
 from tally.metering.definitions import parse_meters
 from tally.metering.observer import MeteringObserver
 from tally.metering.query import MeterQuery, WindowSize, query_meter
-from tally.metering.rollup import canonical_time, key_hash
 from tally.metering.service import apply_meters
 from tally.metering.usage import period_usage
 from tally.period import Period
-from tally.store.engine import build_engine
-from tally.store.migrate import upgrade
 from tally.store.schema.ingest import events, subject_mappings
 from tally.store.schema.metering import meter_rollups
 from tally.store.uow import UnitOfWorkFactory
 
-PG_SERVER = os.environ.get("TALLY_BENCH_PG_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres")
 MONTH = Period.month("2026-10")
 CATALOG = Path(__file__).parents[1] / "src" / "tally" / "demo" / "catalog.yaml"
 
@@ -71,23 +65,7 @@ DECODER = msgspec.json.Decoder(Envelope)
 
 
 def _database(backend: str, workdir: Path, name: str) -> tuple[Engine, Callable[[], None]]:
-    if backend == "sqlite":
-        engine = build_engine(f"sqlite:///{workdir / name}.db")
-        upgrade(engine)
-        return engine, engine.dispose
-    db = f"tally_bench_{uuid.uuid4().hex[:10]}"
-    admin = create_engine(PG_SERVER, isolation_level="AUTOCOMMIT", poolclass=NullPool)
-    with admin.connect() as c:
-        c.execute(text(f'CREATE DATABASE "{db}"'))
-    engine = build_engine(PG_SERVER.rsplit("/", 1)[0] + f"/{db}")
-    upgrade(engine)
-
-    def drop() -> None:
-        engine.dispose()
-        with admin.connect() as c:
-            c.execute(text(f'DROP DATABASE IF EXISTS "{db}" WITH (FORCE)'))
-        admin.dispose()
-
+    engine, _url, drop = throwaway_database(backend, workdir, name)
     return engine, drop
 
 
@@ -234,35 +212,14 @@ def synthetic_rollups(engine: Engine, rows_total: int) -> tuple[str, ...]:
     per_customer = 2 * 2 * 720  # 2 meters × 2 subjects × 720 hours
     customers = tuple(f"syn-{i:06d}" for i in range(max(1, rows_total // per_customer)))
     started = time.perf_counter()
-    sqlite = engine.dialect.name == "sqlite"
-    mark = "?" if sqlite else "%s"
-    columns = ("rollup_key", "meter_slug", "meter_version", "customer_id", "subject", "window_start", "group_key",
-               "event_count", "value_sum", "value_min", "value_max", "latest_value", "latest_time", "latest_seq")
-    sql = f"INSERT INTO meter_rollups ({', '.join(columns)}) VALUES ({', '.join([mark] * len(columns))})"
-    windows = [MONTH.start + timedelta(hours=h) for h in range(720)]
-    stamps = [canonical_time(w) if sqlite else w for w in windows]
-    buffer: list[tuple[Any, ...]] = []
-    with engine.begin() as connection:
-        if sqlite:
-            connection.exec_driver_sql("PRAGMA cache_size = -262144")
-        for customer in customers:
-            for slug, groups in (("instance_hours", '{"region":"eu-west-1","size":"m5.large"}'),
-                                 ("search_requests", '{"region":"us-east-1"}')):
-                for s in range(2):
-                    subject = f"{customer}-dep-{s}"
-                    for h in range(720):
-                        value: Any = Decimal(h % 17 + 1)
-                        if sqlite:
-                            value = str(value)
-                        key = (slug, 1, customer, subject, windows[h], groups)
-                        buffer.append((key_hash(key), slug, 1, customer, subject, stamps[h], groups, 4, value, value,
-                                       value, value, stamps[h], h))
-            if len(buffer) >= 50_000:
-                connection.exec_driver_sql(sql, buffer)
-                buffer.clear()
-        if buffer:
-            connection.exec_driver_sql(sql, buffer)
-    print(f"  generated {len(customers) * per_customer:,} synthetic rollup rows for {len(customers):,} customers "
+    series = [(customer, f"{customer}-dep-{s}", slug, groups) for customer in customers
+              for slug, groups in (("instance_hours", '{"region":"eu-west-1","size":"m5.large"}'),
+                                   ("search_requests", '{"region":"us-east-1"}'))
+              for s in range(2)]
+    written = write_hourly_rollups(engine, month_start=MONTH.start, series=series,
+                                   value_of=lambda _index, h: Decimal(h % 17 + 1), events_per_row=4,
+                                   big_cache=True)
+    print(f"  generated {written:,} synthetic rollup rows for {len(customers):,} customers "
           f"in {time.perf_counter() - started:.1f} s")
     return customers
 
