@@ -20,6 +20,8 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from decimal import Decimal
 from pathlib import Path
@@ -47,6 +49,10 @@ PRICE = Decimal("0.0125")
 class PrecomputedRater:
     """Quantities of a month of hourly values h(t) = base + (t mod 24) × step, summed in closed form."""
 
+    def rate_customers(self, uow: UnitOfWork, *, customer_ids: Sequence[str], period: Period,
+                       as_of: datetime) -> PrecomputedRatings:
+        return PrecomputedRatings(self, uow, period, as_of)
+
     def rate_customer(self, uow: UnitOfWork, *, customer_id: str, period: Period, as_of: datetime) -> RatingResult:
         seed = int(customer_id[1:])
         lines = []
@@ -68,6 +74,17 @@ class PrecomputedRater:
     def rate_customer_from_events(self, uow: UnitOfWork, *, customer_id: str, period: Period,
                                   as_of: datetime) -> RatingResult:
         return self.rate_customer(uow, customer_id=customer_id, period=period, as_of=as_of)
+
+
+@dataclass
+class PrecomputedRatings:
+    rater: PrecomputedRater
+    uow: UnitOfWork
+    period: Period
+    as_of: datetime
+
+    def rate(self, customer_id: str) -> RatingResult:
+        return self.rater.rate_customer(self.uow, customer_id=customer_id, period=self.period, as_of=self.as_of)
 
 
 class Customers:

@@ -14,6 +14,7 @@ from decimal import Decimal
 
 from tally.audit.model import Actor
 from tally.invoicing.config import BillingConfig, CustomerTerms
+from tally.invoicing.ports import Rater
 from tally.invoicing.wiring import BillingDeps
 from tally.money import Money, Rounding, currency, round_to_minor
 from tally.period import Period
@@ -29,6 +30,19 @@ TIER2 = D("0.08")
 def next_month(period: Period) -> Period:
     end = period.end
     return Period.month(f"{end.year:04d}-{end.month:02d}")
+
+
+@dataclass
+class OneByOne:
+    """A billing batch's ratings for a rater that has no batch path: each customer rated when asked."""
+
+    rater: Rater
+    uow: UnitOfWork
+    period: Period
+    as_of: datetime
+
+    def rate(self, customer_id: str) -> RatingResult:
+        return self.rater.rate_customer(self.uow, customer_id=customer_id, period=self.period, as_of=self.as_of)
 
 
 @dataclass
@@ -49,6 +63,10 @@ class FakeRater:
     def _quantity(self, customer_id: str, as_of: datetime, source: dict[str, Decimal]) -> Decimal:
         seen = [q for at, q in self.arrivals.get(customer_id, []) if at <= as_of]
         return seen[-1] if seen else source.get(customer_id, self.usage.get(customer_id, D(0)))
+
+    def rate_customers(self, uow: UnitOfWork, *, customer_ids: Sequence[str], period: Period,
+                       as_of: datetime) -> OneByOne:
+        return OneByOne(self, uow, period, as_of)
 
     def rate_customer(self, uow: UnitOfWork, *, customer_id: str, period: Period, as_of: datetime) -> RatingResult:
         self.calls += 1

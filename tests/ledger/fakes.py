@@ -7,7 +7,7 @@ advance, support in arrears, 10 % discount, true-up to 50.00, prepaid credit): t
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
@@ -75,6 +75,11 @@ class RealRater:
     """The real rating service with injected usage: serves invoicing (both paths) and recognition."""
 
     usage: DailyUsage
+
+    def rate_customers(self, uow: UnitOfWork, *, customer_ids: Sequence[str], period: Period,
+                       as_of: datetime) -> rating_service.CustomerRatings:
+        return rating_service.rate_customers(uow, customer_ids=customer_ids, period=period, as_of=as_of,
+                                             usage=self.usage)
 
     def rate_customer(self, uow: UnitOfWork, *, customer_id: str, period: Period, as_of: datetime) -> RatingResult:
         return rating_service.rate_customer(uow, customer_id=customer_id, period=period, as_of=as_of,

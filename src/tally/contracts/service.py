@@ -31,6 +31,7 @@ from tally.store.schema.catalog import contract_versions, credit_drawdowns
 from tally.store.uow import UnitOfWork, UnitOfWorkFactory
 
 SUBSCRIBE_BATCH_MAX = 10_000
+_IN_CHUNK = 900  # customers per IN list (SQLite bound-parameter limits; small statements)
 
 
 def _parse(v: StoredVersion) -> ContractVersion:
@@ -42,12 +43,27 @@ def _parse(v: StoredVersion) -> ContractVersion:
 def contract_in_force(uow: UnitOfWork, *, customer_id: str, period: Period, as_of: datetime) -> ContractVersion:
     """The contract version that describes `period`: the latest taking effect before the period ends,
     among those recorded by `as_of` (so re-rating later gives the same answer)."""
-    versions = [v for v in load_versions(uow.connection, "contract", codes=[customer_id], recorded_by=as_of)
-                if v.effective_from is not None and v.effective_from < period.end]
-    if not versions:
-        raise ContractNotFound(customer_id, f"no contract version in force for {period.label} as of "
-                               f"{as_of.isoformat()}")
-    return _parse(max(versions, key=lambda v: (v.effective_from or v.recorded_at, v.version)))
+    found = contracts_in_force(uow, customer_ids=[customer_id], period=period, as_of=as_of).get(customer_id)
+    if found is None:
+        raise no_contract_in_force(customer_id, period=period, as_of=as_of)
+    return found
+
+
+def contracts_in_force(uow: UnitOfWork, *, customer_ids: Sequence[str], period: Period,
+                       as_of: datetime) -> dict[str, ContractVersion]:
+    """`contract_in_force` for many customers with one read; customers without one are left out."""
+    best: dict[str, StoredVersion] = {}
+    for v in load_versions(uow.connection, "contract", codes=list(customer_ids), recorded_by=as_of):
+        if v.effective_from is None or v.effective_from >= period.end:
+            continue
+        held = best.get(v.code)
+        if held is None or (v.effective_from, v.version) > (held.effective_from or held.recorded_at, held.version):
+            best[v.code] = v
+    return {code: _parse(v) for code, v in best.items()}
+
+
+def no_contract_in_force(customer_id: str, *, period: Period, as_of: datetime) -> ContractNotFound:
+    return ContractNotFound(customer_id, f"no contract version in force for {period.label} as of {as_of.isoformat()}")
 
 
 def latest_contracts(uow: UnitOfWork, *, customer_ids: Sequence[str] | None = None) -> tuple[ContractVersion, ...]:
@@ -182,14 +198,25 @@ class CreditBalance:
 
 def _drawn(uow: UnitOfWork, customer_id: str, *, before: datetime | None = None) -> dict[str, Decimal]:
     """Drawn so far per credit: money for money credits, units for credits in units."""
-    query = select(credit_drawdowns.c.credit_id, credit_drawdowns.c.kind, credit_drawdowns.c.amount,
-                   credit_drawdowns.c.units).where(credit_drawdowns.c.customer_id == customer_id)
-    if before is not None:
-        query = query.where(credit_drawdowns.c.drawn_at < before)
-    out: dict[str, Decimal] = {}
-    for row in uow.connection.execute(query):
-        drawn = row.units if row.kind == CreditKind.UNITS.value else row.amount
-        out[row.credit_id] = out.get(row.credit_id, Decimal(0)) + drawn
+    return credits_drawn(uow, customer_ids=[customer_id], before=before).get(customer_id, {})
+
+
+def credits_drawn(uow: UnitOfWork, *, customer_ids: Sequence[str],
+                  before: datetime | None = None) -> dict[str, dict[str, Decimal]]:
+    """customer → credit → drawn (money for money credits, units for credits in units), counting drawdowns
+    recorded strictly before `before` (None: all), for many customers with one read per chunk."""
+    out: dict[str, dict[str, Decimal]] = {}
+    wanted = sorted(set(customer_ids))
+    for start in range(0, len(wanted), _IN_CHUNK):
+        query = select(credit_drawdowns.c.customer_id, credit_drawdowns.c.credit_id, credit_drawdowns.c.kind,
+                       credit_drawdowns.c.amount, credit_drawdowns.c.units).where(
+            credit_drawdowns.c.customer_id.in_(wanted[start:start + _IN_CHUNK]))
+        if before is not None:
+            query = query.where(credit_drawdowns.c.drawn_at < before)
+        for row in uow.connection.execute(query):
+            drawn = row.units if row.kind == CreditKind.UNITS.value else row.amount
+            per_credit = out.setdefault(row.customer_id, {})
+            per_credit[row.credit_id] = per_credit.get(row.credit_id, Decimal(0)) + drawn
     return out
 
 

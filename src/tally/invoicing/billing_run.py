@@ -24,6 +24,7 @@ from tally.invoicing import metrics, service
 from tally.invoicing.build import draft_invoice
 from tally.invoicing.errors import PeriodNotEnded
 from tally.invoicing.model import DocumentKind, InvoiceStatus
+from tally.invoicing.ports import CustomerRatings
 from tally.invoicing.store import BillingRunStore, InvoiceStore
 from tally.invoicing.wiring import BillingDeps
 from tally.period import Period
@@ -143,6 +144,8 @@ def _bill_batch(uow_factory: UnitOfWorkFactory, batch: Sequence[str], *, period:
         if issue and not dry_run:
             service.lock_series(uow, deps, at, DocumentKind.INVOICE)
         known = InvoiceStore(uow.connection).statuses_for(period, batch)
+        to_rate = [c for c in batch if known.get(c, InvoiceStatus.DRAFT.value) == InvoiceStatus.DRAFT.value]
+        ratings = deps.rater.rate_customers(uow, customer_ids=to_rate, period=period, as_of=at) if to_rate else None
         for customer_id in batch:
             if known.get(customer_id, InvoiceStatus.DRAFT.value) != InvoiceStatus.DRAFT.value:
                 counts[Outcome.UNCHANGED.value] += 1  # issued, paid or void: never touched again
@@ -151,7 +154,7 @@ def _bill_batch(uow_factory: UnitOfWorkFactory, batch: Sequence[str], *, period:
                 savepoint = uow.connection.begin_nested()
                 try:
                     outcome = _bill_one(uow, customer_id, period=period, deps=deps, actor=actor, at=at, issue=issue,
-                                        dry_run=dry_run)
+                                        dry_run=dry_run, ratings=ratings)
                     savepoint.commit()
                 except IntegrityError as exc:
                     # a concurrent run created this customer's invoice first: look again, once
@@ -181,7 +184,7 @@ def _failure(customer_id: str, code: str, detail: str) -> CustomerFailure:
 
 
 def _bill_one(uow: UnitOfWork, customer_id: str, *, period: Period, deps: BillingDeps, actor: Actor, at: datetime,
-              issue: bool, dry_run: bool) -> Outcome:
+              issue: bool, dry_run: bool, ratings: CustomerRatings | None) -> Outcome:
     store = InvoiceStore(uow.connection)
     existing = store.find(customer_id=customer_id, period=period, for_update=True)
     if existing is not None and existing.status is not InvoiceStatus.DRAFT:
@@ -189,12 +192,12 @@ def _bill_one(uow: UnitOfWork, customer_id: str, *, period: Period, deps: Billin
     if existing is not None:
         if dry_run:
             return Outcome.UNCHANGED
-        refreshed = service.refresh_draft(uow, deps, existing, at=at, actor=actor)
+        refreshed = service.refresh_draft(uow, deps, existing, at=at, actor=actor, ratings=ratings)
         if issue:
             service.issue_in(uow, deps, refreshed, at=at, actor=actor, stored=True)
             return Outcome.ISSUED
         return Outcome.UNCHANGED if refreshed is existing else Outcome.RECOMPUTED
-    result = service.rate(deps, uow, customer_id=customer_id, period=period, as_of=at)
+    result = service.rate(deps, uow, customer_id=customer_id, period=period, as_of=at, ratings=ratings)
     if not result.lines:
         return Outcome.EMPTY
     draft = draft_invoice(result, invoice_id=service.new_id("inv"), tax=deps.tax, created_at=at, rated_as_of=at)

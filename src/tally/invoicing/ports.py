@@ -16,7 +16,18 @@ from tally.rating.model import CreditDrawdown, RatingResult
 from tally.store.uow import UnitOfWork
 
 
+class CustomerRatings(Protocol):
+    def rate(self, customer_id: str) -> RatingResult:
+        """Rate one customer of the batch; raises that customer's error (no contract, no price...)."""
+        ...
+
+
 class Rater(Protocol):
+    def rate_customers(self, uow: UnitOfWork, *, customer_ids: Sequence[str], period: Period,
+                       as_of: datetime) -> CustomerRatings:
+        """Read what rating these customers' period needs, once for all (a billing run's batch)."""
+        ...
+
     def rate_customer(self, uow: UnitOfWork, *, customer_id: str, period: Period, as_of: datetime) -> RatingResult:
         """Rate one customer's billing period from usage rollups received up to `as_of`."""
         ...

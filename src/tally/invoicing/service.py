@@ -39,6 +39,7 @@ from tally.invoicing.model import (
     totals_of,
 )
 from tally.invoicing.numbering import format_number, series_for
+from tally.invoicing.ports import CustomerRatings
 from tally.invoicing.store import CreditNoteStore, DocumentCounters, InvoiceStore
 from tally.invoicing.tax import tax_at
 from tally.invoicing.wiring import BillingDeps
@@ -113,17 +114,21 @@ def list_credit_notes(uow_factory: UnitOfWorkFactory, *, invoice: str | None = N
 # --- drafts and issuing (composable inside a billing run's transaction) ---
 
 
-def rate(deps: BillingDeps, uow: UnitOfWork, *, customer_id: str, period: Period, as_of: datetime) -> RatingResult:
-    result = deps.rater.rate_customer(uow, customer_id=customer_id, period=period, as_of=as_of)
+def rate(deps: BillingDeps, uow: UnitOfWork, *, customer_id: str, period: Period, as_of: datetime,
+         ratings: CustomerRatings | None = None) -> RatingResult:
+    """Rate one customer (from a billing run's batch `ratings`, when given: they were read as of `as_of`)."""
+    result = (ratings.rate(customer_id) if ratings is not None
+              else deps.rater.rate_customer(uow, customer_id=customer_id, period=period, as_of=as_of))
     if result.customer_id != customer_id or result.billing_period != period:
         raise InvariantViolation(f"rater answered for {result.customer_id} {result.billing_period.label}, "
                                  f"asked for {customer_id} {period.label}")
     return result
 
 
-def refresh_draft(uow: UnitOfWork, deps: BillingDeps, draft: Invoice, *, at: datetime, actor: Actor) -> Invoice:
+def refresh_draft(uow: UnitOfWork, deps: BillingDeps, draft: Invoice, *, at: datetime, actor: Actor,
+                  ratings: CustomerRatings | None = None) -> Invoice:
     """Re-rate a draft with the usage received so far; store it only if anything changed."""
-    result = rate(deps, uow, customer_id=draft.customer_id, period=draft.billing_period, as_of=at)
+    result = rate(deps, uow, customer_id=draft.customer_id, period=draft.billing_period, as_of=at, ratings=ratings)
     fresh = draft_invoice(result, invoice_id=draft.invoice_id, tax=deps.tax, created_at=draft.created_at,
                           rated_as_of=at, kind=draft.kind, correction_no=draft.correction_no, corrects=draft.corrects)
     if fresh.lines_digest == draft.lines_digest and fresh.inputs_digest == draft.inputs_digest:

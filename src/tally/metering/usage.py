@@ -198,30 +198,44 @@ class UsageReader:
 
     Rating asks one meter once per product bound to it (three compute sizes read the same instance-hours
     rollups with different group filters); this reader loads every group once and answers each filter from
-    memory, with the same quantity and digest as the uncached functions. Make one per rating: it trusts
-    that the rollups do not change while it lives.
+    memory, with the same quantity and digest as the uncached functions. A billing run's batch `prefetch`es
+    each meter for all its customers with one query. Make one per rating batch: it trusts that the meters
+    and rollups do not change while it lives.
     """
 
     def __init__(self, *, from_events: bool = False, received_by: datetime | None = None) -> None:
         self._from_events = from_events
         self._received_by = received_by
+        self._versions: dict[tuple[str, datetime], MeterVersion] = {}
         self._measured: dict[tuple[str, Period, str], tuple[MeterVersion, dict[str, list[_Measured]]]] = {}
+
+    def prefetch(self, uow: UnitOfWork, *, customer_ids: Sequence[str], period: Period, meter_slug: str) -> None:
+        """Read the meter over `period` for every customer at once (what each later call answers from)."""
+        wanted = [c for c in dict.fromkeys(customer_ids) if (c, period, meter_slug) not in self._measured]
+        if wanted:
+            self._load(uow, wanted, period, meter_slug)
 
     def __call__(self, uow: UnitOfWork, *, customer_id: str, period: Period, meter_slug: str,
                  group_filter: Mapping[str, str] | None = None) -> UsageAmount:
-        key = (customer_id, period, meter_slug)
-        cached = self._measured.get(key)
+        cached = self._measured.get((customer_id, period, meter_slug))
         if cached is None:
-            version = version_in_force(uow, meter_slug, period.start)
-            by_group: dict[str, list[_Measured]] = {}
-            for m in _measure(uow, customer_ids=[customer_id], period=period, version=version, group_filter=None,
-                              from_events=self._from_events, received_by=self._received_by):
-                by_group.setdefault(m.group_key, []).append(m)
-            cached = self._measured[key] = (version, by_group)
+            self._load(uow, [customer_id], period, meter_slug)
+            cached = self._measured[(customer_id, period, meter_slug)]
         version, by_group = cached
         matching = [m for group_key, measured in by_group.items() if group_matches(group_key, group_filter)
                     for m in measured]  # the filter is decided once per group, not once per rollup
         return _amounts(version, matching, [customer_id], None)[customer_id]
+
+    def _load(self, uow: UnitOfWork, customer_ids: Sequence[str], period: Period, meter_slug: str) -> None:
+        version = self._versions.get((meter_slug, period.start))
+        if version is None:
+            version = self._versions[(meter_slug, period.start)] = version_in_force(uow, meter_slug, period.start)
+        by_customer: dict[str, dict[str, list[_Measured]]] = {c: {} for c in customer_ids}
+        for m in _measure(uow, customer_ids=customer_ids, period=period, version=version, group_filter=None,
+                          from_events=self._from_events, received_by=self._received_by):
+            by_customer[m.customer_id].setdefault(m.group_key, []).append(m)
+        for customer_id, by_group in by_customer.items():
+            self._measured[(customer_id, period, meter_slug)] = (version, by_group)
 
 
 def period_usage(uow: UnitOfWork, *, customer_id: str, period: Period, meter_slug: str,

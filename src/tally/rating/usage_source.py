@@ -1,17 +1,18 @@
 """Where rating gets metered quantities: a `UsageSource` protocol, wired to metering at integration.
 
 `period_usage` and `period_usage_from_events` in `tally.metering.usage` have exactly this shape; the
-default sources are a fresh `tally.metering.usage.UsageReader` per rating (the same answers, each meter
-read once). Without metering they raise `UsageSourceNotWired` with a clear message.
+default sources are a fresh `tally.metering.usage.UsageReader` per rating batch (the same answers, each
+meter read once for the whole batch: a source may offer `prefetch`, see `PrefetchingUsageSource`).
+Without metering they raise `UsageSourceNotWired` with a clear message.
 """
 
 from __future__ import annotations
 
 import importlib
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from datetime import datetime
 from decimal import Decimal
-from typing import Any, Protocol, cast
+from typing import Any, Protocol, cast, runtime_checkable
 
 from tally.period import Period
 from tally.rating.errors import UsageSourceNotWired
@@ -40,8 +41,23 @@ class UsageSource(Protocol):
                  group_filter: Mapping[str, str] | None = None) -> UsageAmountLike: ...
 
 
+@runtime_checkable
+class PrefetchingUsageSource(Protocol):
+    """A source that can read many customers' usage of one meter and period at once, ahead of the calls."""
+
+    def prefetch(self, uow: Any, *, customer_ids: Sequence[str], period: Period, meter_slug: str) -> None: ...
+
+
+def prefetch_usage(source: UsageSource, uow: Any, *, customer_ids: Sequence[str], period: Period,
+                   meter_slug: str) -> None:
+    """Let `source` read these customers' usage in one go, when it can (a plain function source cannot:
+    it is then asked customer by customer, with the same answers)."""
+    if isinstance(source, PrefetchingUsageSource):
+        source.prefetch(uow, customer_ids=customer_ids, period=period, meter_slug=meter_slug)
+
+
 def _reader(**options: Any) -> UsageSource:
-    """A fresh `tally.metering.usage.UsageReader` (each meter read once per rating)."""
+    """A fresh `tally.metering.usage.UsageReader` (each meter read once per batch)."""
     try:
         module = importlib.import_module("tally.metering.usage")
     except ModuleNotFoundError:
@@ -54,11 +70,11 @@ def _reader(**options: Any) -> UsageSource:
 
 
 def default_usage_source() -> UsageSource:
-    """Usage from metering's rollups (the billing path); call it once per rating."""
+    """Usage from metering's rollups (the billing path); call it once per rating batch."""
     return _reader(from_events=False)
 
 
 def events_usage_source(received_by: datetime | None = None) -> UsageSource:
-    """Usage recomputed from raw events (the verification path); call it once per rating. With
+    """Usage recomputed from raw events (the verification path); call it once per rating batch. With
     `received_by`, only events received by then count (what a rating at that instant saw)."""
     return _reader(from_events=True, received_by=received_by)
