@@ -125,9 +125,10 @@ def meters_verify(start: str | None = typer.Option(None, "--from"), end: str | N
         console.print(f"checked {', '.join(report.meters_checked) or 'no meters'}: {report.events_read} events, "
                       f"{report.keys_checked} rollup keys, {len(report.differences)} differences", highlight=False)
         if report.differences:
-            print_table("Differences", ("meter", "customer", "subject", "hour", "groups", "stored", "expected"),
+            print_table("Differences", ("meter", "customer", "subject", "window", "groups", "stored", "expected"),
                         [(f"{d['meter']}@{d['version']}", d["customerId"] or "(unmapped)", d["subject"],
-                          d["windowStart"], d["groupBy"], d["stored"], d["expected"]) for d in out["differences"]])
+                          f"{d['window']} {d['windowStart']}", d["groupBy"], d["stored"], d["expected"])
+                         for d in out["differences"]])
     if not report.ok:
         raise RollupMismatch(f"{len(report.differences)} rollup keys disagree with the raw events "
                              f"({instant(report.period.start)}..{instant(report.period.end)})")

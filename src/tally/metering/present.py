@@ -71,7 +71,8 @@ def verify_json(report: VerifyReport) -> dict[str, Any]:
     return {"from": instant(report.period.start), "to": instant(report.period.end), "ok": report.ok,
             "meters": list(report.meters_checked), "eventsRead": report.events_read, "keysChecked": report.keys_checked,
             "differences": [{"meter": d.meter_slug, "version": d.meter_version, "customerId": d.customer_id,
-                             "subject": d.subject, "windowStart": instant(d.window_start), "groupBy": d.group_key,
+                             "subject": d.subject, "window": d.level, "windowStart": instant(d.window_start),
+                             "groupBy": d.group_key,
                              "stored": state(d.stored), "expected": state(d.expected),
                              "distinctStored": d.distinct_stored, "distinctExpected": d.distinct_expected}
                             for d in report.differences]}

@@ -42,6 +42,17 @@ def hour_start(at: datetime) -> datetime:
     return at.replace(minute=0, second=0, microsecond=0)
 
 
+def day_start(at: datetime) -> datetime:
+    """The UTC day's start (daily rollups are UTC days: windows are UTC instants)."""
+    return at.astimezone(UTC).replace(hour=0, minute=0, second=0, microsecond=0)
+
+
+def day_end(at: datetime) -> datetime:
+    """The first UTC day boundary at or after `at`."""
+    start = day_start(at)
+    return start if start == at else start + timedelta(days=1)
+
+
 @dataclass(frozen=True, slots=True)
 class CompiledMeter:
     """A meter version with its JSONPaths split once and its facts flattened, for the per-event loop."""

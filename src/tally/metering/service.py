@@ -23,7 +23,7 @@ from tally.metering import store
 from tally.metering.errors import MeterNotFound
 from tally.metering.maintain import fold, hour_end, recompute
 from tally.metering.model import Aggregation, MeterDefinition, MeterVersion, RollupState, StoredReject
-from tally.metering.rollup import Accumulator, CompiledMeter, KeyTuple, hour_start, key_of
+from tally.metering.rollup import Accumulator, CompiledMeter, KeyTuple, day_end, day_start, hour_start, key_of
 from tally.period import Period
 from tally.store.uow import UnitOfWork, UnitOfWorkFactory
 
@@ -219,6 +219,7 @@ class Difference:
     expected: RollupState | None
     distinct_stored: int = 0
     distinct_expected: int = 0
+    level: str = "hour"  # "day": a daily rollup that is not the merge of its day's events
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -237,7 +238,8 @@ class VerifyReport:
 def verify(uow_factory: UnitOfWorkFactory, *, period_or_range: Period, slugs: Sequence[str] | None = None,
            differences_max: int = 1000) -> VerifyReport:
     """Recompute every live meter version from raw events over the hours covering the range and
-    compare key by key with the stored rollups (states and exact distinct sets)."""
+    compare key by key with the stored rollups (states and exact distinct sets), and the daily rollups
+    of the whole UTC days inside the range with the same states merged per day."""
     start, end = hour_start(period_or_range.start), hour_end(period_or_range.end)
     differences: list[Difference] = []
     checked: list[str] = []
@@ -264,13 +266,29 @@ def verify(uow_factory: UnitOfWorkFactory, *, period_or_range: Period, slugs: Se
                 want, have = expected.get(key), stored.get(key)
                 want_d, have_d = accumulator.distinct.get(key, set()), stored_distinct.get(key, set())
                 if (want != have or want_d != have_d) and len(differences) < differences_max:
-                    k = key_of(key)
-                    differences.append(Difference(
-                        meter_slug=k.meter_slug, meter_version=k.meter_version, customer_id=k.customer_id,
-                        subject=k.subject, window_start=k.window_start, group_key=k.group_key, stored=have,
-                        expected=want, distinct_stored=len(have_d), distinct_expected=len(want_d)))
+                    differences.append(_difference(key, have, want, len(have_d), len(want_d)))
+            first_day = day_end(start)
+            if first_day < day_start(end):  # whole days inside the range: their daily rollups too
+                want_days = {k: v for k, v in store.daily_states(expected).items()
+                             if first_day <= k[4] < day_start(end)}
+                have_days = store.select_states(connection, meter_slug=version.slug, meter_version=version.version,
+                                                start=first_day, end=day_start(end), table=store.DAILY)
+                for key in sorted(set(want_days) | set(have_days), key=_sort_key):
+                    keys_checked += 1
+                    want, have = want_days.get(key), have_days.get(key)
+                    if want != have and len(differences) < differences_max:
+                        differences.append(_difference(key, have, want, 0, 0, level="day"))
     return VerifyReport(period=Period(start, end), meters_checked=tuple(checked), events_read=events_read,
                         keys_checked=keys_checked, differences=tuple(differences))
+
+
+def _difference(key: KeyTuple, stored: RollupState | None, expected: RollupState | None, distinct_stored: int,
+                distinct_expected: int, *, level: str = "hour") -> Difference:
+    k = key_of(key)
+    return Difference(meter_slug=k.meter_slug, meter_version=k.meter_version, customer_id=k.customer_id,
+                      subject=k.subject, window_start=k.window_start, group_key=k.group_key, stored=stored,
+                      expected=expected, distinct_stored=distinct_stored, distinct_expected=distinct_expected,
+                      level=level)
 
 
 def _sort_key(key: KeyTuple) -> tuple[str, str, datetime, str]:

@@ -24,10 +24,28 @@ from tally.metering.model import (
     RollupState,
     StoredReject,
 )
-from tally.metering.rollup import EXACT, KeyTuple, canonical_decimal, canonical_time, key_hash, merge, state_of
+from tally.metering.rollup import (
+    EXACT,
+    KeyTuple,
+    canonical_decimal,
+    canonical_time,
+    day_end,
+    day_start,
+    key_hash,
+    merge,
+    state_of,
+)
 from tally.store.schema.ingest import events, subject_mappings
-from tally.store.schema.metering import meter_distinct_values, meter_rejects, meter_rollups, meters
+from tally.store.schema.metering import (
+    meter_daily_rollups,
+    meter_distinct_values,
+    meter_rejects,
+    meter_rollups,
+    meters,
+)
 
+HOURLY = "meter_rollups"
+DAILY = "meter_daily_rollups"  # the same states merged per UTC day: what a month's bill reads
 IN_CHUNK_MAX = 900  # bound parameters per IN (SQLite's limit is 32766; keep statements small)
 
 
@@ -157,18 +175,40 @@ def lock_rollups(connection: Connection) -> None:
 
 def upsert_states(connection: Connection, states: Mapping[KeyTuple, RollupState | Sequence[Any]],
                   distinct: Mapping[KeyTuple, Iterable[str]]) -> None:
-    """Merge `states` (records, or an accumulator's raw lists) into the stored rollups: read the touched
-    rows (one IN per 900 keys), merge in memory, write back with two executemany statements. O(batch),
-    a handful of round trips."""
+    """Merge `states` (records, or an accumulator's raw lists) into the stored hourly rollups and into the
+    daily rollups of their days: read the touched rows (one IN per 900 keys), merge in memory, write back
+    with two executemany statements per level. O(batch), a handful of round trips."""
     if not states:
         return
     lock_rollups(connection)
     driver = _Driver(connection.dialect.name)
+    _merge_into(connection, driver, HOURLY, states)
+    _merge_into(connection, driver, DAILY, daily_states(states))
+    rows_distinct = [(key_hash(k), v) for k, values in distinct.items() for v in values]
+    if rows_distinct:
+        mark = driver.mark
+        connection.exec_driver_sql(f"INSERT INTO meter_distinct_values (rollup_key, value) VALUES ({mark}, {mark}) "
+                                   "ON CONFLICT (rollup_key, value) DO NOTHING", rows_distinct)
+
+
+def daily_states(states: Mapping[KeyTuple, RollupState | Sequence[Any]]) -> dict[KeyTuple, RollupState]:
+    """Hourly states merged into the states of their UTC days (the key's window becomes the day's start)."""
+    days: dict[KeyTuple, RollupState] = {}
+    for key, given in states.items():
+        state = given if isinstance(given, RollupState) else state_of(given)
+        day_key = (key[0], key[1], key[2], key[3], day_start(key[4]), key[5])
+        held = days.get(day_key)
+        days[day_key] = state if held is None else merge(held, state)
+    return days
+
+
+def _merge_into(connection: Connection, driver: _Driver, table: str,
+                states: Mapping[KeyTuple, RollupState | Sequence[Any]]) -> None:
     mark = driver.mark
     hashed = {key_hash(k): k for k in states}
     existing: dict[str, RollupState] = {}
     hashes = list(hashed)
-    select_sql = f"SELECT rollup_key, {', '.join(_STATE_COLUMNS)} FROM meter_rollups WHERE rollup_key IN "
+    select_sql = f"SELECT rollup_key, {', '.join(_STATE_COLUMNS)} FROM {table} WHERE rollup_key IN "
     for i in range(0, len(hashes), IN_CHUNK_MAX):
         chunk = hashes[i:i + IN_CHUNK_MAX]
         rows = connection.exec_driver_sql(select_sql + f"({', '.join([mark] * len(chunk))})", tuple(chunk))
@@ -191,14 +231,10 @@ def upsert_states(connection: Connection, states: Mapping[KeyTuple, RollupState 
     if inserts:
         columns = (*_KEY_COLUMNS, *_STATE_COLUMNS)
         connection.exec_driver_sql(
-            f"INSERT INTO meter_rollups ({', '.join(columns)}) VALUES ({', '.join([mark] * len(columns))})", inserts)
+            f"INSERT INTO {table} ({', '.join(columns)}) VALUES ({', '.join([mark] * len(columns))})", inserts)
     if updates:
         assignments = ", ".join(f"{c} = {mark}" for c in _STATE_COLUMNS)
-        connection.exec_driver_sql(f"UPDATE meter_rollups SET {assignments} WHERE rollup_key = {mark}", updates)
-    rows_distinct = [(key_hash(k), v) for k, values in distinct.items() for v in values]
-    if rows_distinct:
-        connection.exec_driver_sql(f"INSERT INTO meter_distinct_values (rollup_key, value) VALUES ({mark}, {mark}) "
-                                   "ON CONFLICT (rollup_key, value) DO NOTHING", rows_distinct)
+        connection.exec_driver_sql(f"UPDATE {table} SET {assignments} WHERE rollup_key = {mark}", updates)
 
 
 def _insert_ignore(connection: Connection, table: Any, columns: list[str]) -> Any:
@@ -232,7 +268,8 @@ def count_rejects(connection: Connection) -> int:
 
 def select_states(connection: Connection, *, meter_slug: str, meter_version: int, start: datetime | None,
                   end: datetime | None, customer_ids: Sequence[str] | None = None,
-                  subjects: Sequence[str] | None = None, full: bool = True) -> dict[KeyTuple, RollupState]:
+                  subjects: Sequence[str] | None = None, full: bool = True,
+                  table: str = HOURLY) -> dict[KeyTuple, RollupState]:
     """Rollups of one meter version with `start <= window_start < end`: one indexed range query, read at
     the driver level (a month of every customer is many rows). `full=False` reads count and sum only
     (enough for SUM, COUNT, AVG, UNIQUE_COUNT)."""
@@ -252,7 +289,9 @@ def select_states(connection: Connection, *, meter_slug: str, meter_version: int
     if subjects is not None:
         where.append(f"subject IN ({', '.join([mark] * len(subjects))})")
         params.extend(subjects)
-    sql = (f"SELECT customer_id, subject, window_start, group_key, {', '.join(_STATE_COLUMNS)} FROM meter_rollups "
+    if table not in (HOURLY, DAILY):
+        raise ValueError(f"no rollup table {table!r}")
+    sql = (f"SELECT customer_id, subject, window_start, group_key, {', '.join(_STATE_COLUMNS)} FROM {table} "
            f"WHERE {' AND '.join(where)}")
     out: dict[KeyTuple, RollupState] = {}
     windows: dict[Any, datetime | None] = {}
@@ -296,13 +335,16 @@ def select_rows(connection: Connection, *, meter_slug: str, meter_version: int, 
 
 
 def sum_rows(connection: Connection, *, meter_slug: str, meter_version: int, start: datetime, end: datetime,
-             customer_ids: Sequence[str]) -> list[tuple[str, str, str, int, Decimal]]:
-    """(customer, subject, group_key, count, sum) of some customers' rollups over [start, end), one row per
-    (customer, subject, group). PostgreSQL sums in SQL (NUMERIC is exact), so a month of hourly rollups
-    crosses the wire as a handful of rows; SQLite stores sums as exact text, summed here with Decimal."""
+             customer_ids: Sequence[str], table: str = HOURLY) -> list[tuple[str, str, str, int, Decimal]]:
+    """(customer, subject, group_key, count, sum) of some customers' rollups (hourly, or DAILY for whole
+    days) over [start, end), one row per (customer, subject, group). PostgreSQL sums in SQL (NUMERIC is
+    exact), so a month crosses the wire as a handful of rows; SQLite stores sums as exact text, summed here
+    with Decimal."""
+    if table not in (HOURLY, DAILY):
+        raise ValueError(f"no rollup table {table!r}")
     driver = _Driver(connection.dialect.name)
     mark = driver.mark
-    where = (f"FROM meter_rollups WHERE meter_slug = {mark} AND meter_version = {mark} "
+    where = (f"FROM {table} WHERE meter_slug = {mark} AND meter_version = {mark} "
              f"AND customer_id IN ({', '.join([mark] * len(customer_ids))}) "
              f"AND window_start >= {mark} AND window_start < {mark}")
     params = (meter_slug, meter_version, *customer_ids, driver.time(start), driver.time(end))
@@ -347,8 +389,10 @@ def select_distinct(connection: Connection, keys: Iterable[KeyTuple]) -> dict[Ke
 
 def delete_states(connection: Connection, *, versions: Sequence[tuple[str, int]], start: datetime, end: datetime,
                   subject: str | None = None) -> int:
-    """Delete the rollups (and their distinct values) of `versions` with windows in [start, end)."""
+    """Delete the rollups (and their distinct values) of `versions` with windows in [start, end); the daily
+    rollups of the days touched are rebuilt from the hours that remain. Returns the hourly rows deleted."""
     deleted = 0
+    first_day, after_last_day = day_start(start), day_end(end)
     for slug, version in versions:
         conditions = [meter_rollups.c.meter_slug == slug, meter_rollups.c.meter_version == version,
                       meter_rollups.c.window_start >= start, meter_rollups.c.window_start < end]
@@ -357,7 +401,24 @@ def delete_states(connection: Connection, *, versions: Sequence[tuple[str, int]]
         keys = select(meter_rollups.c.rollup_key).where(and_(*conditions))
         connection.execute(delete(meter_distinct_values).where(meter_distinct_values.c.rollup_key.in_(keys)))
         deleted += int(connection.execute(delete(meter_rollups).where(and_(*conditions))).rowcount or 0)
+        day_conditions = [meter_daily_rollups.c.meter_slug == slug, meter_daily_rollups.c.meter_version == version,
+                          meter_daily_rollups.c.window_start >= first_day,
+                          meter_daily_rollups.c.window_start < after_last_day]
+        if subject is not None:
+            day_conditions.append(meter_daily_rollups.c.subject == subject)
+        connection.execute(delete(meter_daily_rollups).where(and_(*day_conditions)))
+        merge_hours_into_days(connection, meter_slug=slug, meter_version=version, start=first_day,
+                              end=after_last_day, subject=subject)
     return deleted
+
+
+def merge_hours_into_days(connection: Connection, *, meter_slug: str, meter_version: int,
+                          start: datetime | None = None, end: datetime | None = None,
+                          subject: str | None = None) -> None:
+    """Merge the stored hours of [start, end) into the daily rollups (whose days there must be empty)."""
+    hours = select_states(connection, meter_slug=meter_slug, meter_version=meter_version, start=start, end=end,
+                          subjects=[subject] if subject is not None else None)
+    _merge_into(connection, _Driver(connection.dialect.name), DAILY, daily_states(hours))
 
 
 def customers_in(connection: Connection, *, start: datetime, end: datetime,

@@ -2,9 +2,10 @@
 
 Version rule: a period is measured with the meter version in force at the period's START (the live
 version with the latest start covering that instant); usage already invoiced therefore keeps its
-version, whatever changes later. Whole hours come from rollups (one indexed range query); the
-partial hours at the edges of a period that does not start or end on an hour are computed from raw
-events, so any half-open period is exact. Reads only; never commits.
+version, whatever changes later. Whole hours come from rollups (SUM, COUNT and AVG read the whole UTC
+days inside the period from the daily rollups, and only the hours around them hourly); the partial
+hours at the edges of a period that does not start or end on an hour are computed from raw events, so
+any half-open period is exact. Reads only; never commits.
 """
 
 from __future__ import annotations
@@ -25,6 +26,8 @@ from tally.metering.rollup import (
     Accumulator,
     CompiledMeter,
     KeyTuple,
+    day_end,
+    day_start,
     group_matches,
     hour_start,
     lines_digest,
@@ -129,12 +132,23 @@ def _exact_text(value: Decimal) -> str:
     return format(EXACT.normalize(value), "f")
 
 
+def _whole_windows(start: datetime, end: datetime) -> list[tuple[tuple[datetime, datetime], str]]:
+    """Whole hours [start, end) as the whole UTC days inside them (daily rollups) and the hours around."""
+    first_day, after_days = day_end(start), day_start(end)
+    if first_day >= after_days:
+        return [((start, end), store.HOURLY)]
+    spans = [((start, first_day), store.HOURLY), ((first_day, after_days), store.DAILY),
+             ((after_days, end), store.HOURLY)]
+    return [(span, table) for span, table in spans if span[0] < span[1]]
+
+
 def _measure_totals(uow: UnitOfWork, *, customer_ids: Sequence[str], period: Period, version: MeterVersion,
                     group_filter: Mapping[str, str] | None, from_events: bool,
                     received_by: datetime | None) -> list[_Measured]:
     """SUM, COUNT and AVG need only each (customer, subject, group)'s count and sum over the period, so
     that is what is read (PostgreSQL adds the hours up in SQL) and what the digest covers: one line per
-    subject and group with its exact totals — the same lines whether they come from rollups or events."""
+    subject and group with its exact totals — the same lines whether they come from rollups or events,
+    and whichever mix of daily and hourly rollups covered the period."""
     inner_start, inner_end = hour_end(period.start), hour_start(period.end)
     wanted = set(customer_ids)
     totals: dict[tuple[str, str, str], list[Any]] = {}
@@ -156,10 +170,11 @@ def _measure_totals(uow: UnitOfWork, *, customer_ids: Sequence[str], period: Per
         add_states(*_from_events(uow, version, customer_ids, [(period.start, period.end)],
                                  received_by if from_events else None))
     else:
-        for customer, subject, group_key, count, total in store.sum_rows(
-                uow.connection, meter_slug=version.slug, meter_version=version.version, start=inner_start,
-                end=inner_end, customer_ids=customer_ids):
-            add(customer, subject, group_key, count, total)
+        for (start, end), table in _whole_windows(inner_start, inner_end):
+            for customer, subject, group_key, count, total in store.sum_rows(
+                    uow.connection, meter_slug=version.slug, meter_version=version.version, start=start, end=end,
+                    customer_ids=customer_ids, table=table):
+                add(customer, subject, group_key, count, total)
         edges = [r for r in ((period.start, inner_start), (inner_end, period.end)) if r[0] < r[1]]
         if edges:
             add_states(*_from_events(uow, version, customer_ids, edges))
