@@ -25,7 +25,7 @@ from importlib import resources
 from pathlib import Path
 
 from sqlalchemy import text
-from support import throwaway_database, write_hourly_rollups
+from support import generate_month_in_postgres, throwaway_database, write_hourly_rollups
 
 from tally.audit.model import Actor
 from tally.catalog.service import apply_catalog
@@ -59,9 +59,12 @@ def one(backend: str, customers: int) -> dict[str, object]:
                                                           currency="USD", name=c) for c in ids[i:i + 1000]],
                                 actor=ACTOR, clock=clock)
         started = time.perf_counter()
-        write_hourly_rollups(engine, month_start=MONTH.start,
-                             series=[(c, f"{c}-dep", slug, groups) for c in ids for slug, groups in SERIES],
-                             value_of=lambda index, h: Decimal((index + h) % 23 + 1) / 4)
+        if backend == "postgres":
+            generate_month_in_postgres(engine, month_start=MONTH.start, customers=ids, series=SERIES)
+        else:
+            write_hourly_rollups(engine, month_start=MONTH.start,
+                                 series=[(c, f"{c}-dep", slug, groups) for c in ids for slug, groups in SERIES],
+                                 value_of=lambda index, h: Decimal((index + h) % 23 + 1) / 4)
         rollup_s = time.perf_counter() - started
         deps = billing_deps(Settings(home=tmp, database_url=url))
         clock.current = MONTH.end + timedelta(days=1)
@@ -71,10 +74,12 @@ def one(backend: str, customers: int) -> dict[str, object]:
         with engine.connect() as c:
             lines = c.execute(text("SELECT count(*) FROM invoice_lines")).scalar_one()
             rows = c.execute(text("SELECT count(*) FROM meter_rollups")).scalar_one()
+            billed = sum((Decimal(str(t)) for t in c.execute(text("SELECT total FROM invoices")).scalars()),
+                         Decimal(0))
         peak_kb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
         return {"backend": backend, "customers": customers, "rollup_rows": rows,
                 "rollups_written_s": round(rollup_s, 1), "issued": report.issued, "failed": len(report.failures),
-                "invoice_lines": lines,
+                "invoice_lines": lines, "billed_usd": str(billed),
                 "run_s": round(duration, 2), "invoices_per_s": round(report.issued / duration),
                 "peak_rss_mb": round(peak_kb / 1024, 1)}
     finally:
