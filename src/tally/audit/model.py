@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
+from typing import Any
 
 
 class ActorKind(StrEnum):
@@ -31,6 +32,15 @@ class Actor:
     @classmethod
     def system(cls, name: str = "tally") -> Actor:
         return cls(kind=ActorKind.SYSTEM, name=name, role="admin")
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class AuditEntry:
+    """One subject's change, before it is recorded: many share an action, an actor and an instant."""
+
+    subject_id: str
+    before: Any = None
+    after: Any = None
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

@@ -23,7 +23,7 @@ from tally.errors import InvalidInput, TallyError
 from tally.invoicing import metrics, service
 from tally.invoicing.build import draft_invoice
 from tally.invoicing.errors import PeriodNotEnded
-from tally.invoicing.model import DocumentKind, InvoiceStatus
+from tally.invoicing.model import DocumentKind, Invoice, InvoiceStatus
 from tally.invoicing.ports import CustomerRatings
 from tally.invoicing.store import BillingRunStore, InvoiceStore
 from tally.invoicing.wiring import BillingDeps
@@ -138,44 +138,128 @@ def run_billing(uow_factory: UnitOfWorkFactory, *, period: Period, deps: Billing
 def _bill_batch(uow_factory: UnitOfWorkFactory, batch: Sequence[str], *, period: Period, deps: BillingDeps,
                 actor: Actor, at: datetime, issue: bool, dry_run: bool,
                 counts: dict[str, int]) -> list[CustomerFailure]:
-    """One transaction per batch, one savepoint per customer: a failure undoes only that customer."""
-    failures: list[CustomerFailure] = []
+    """One transaction per batch. Customers billed for the first time are written together, in one
+    savepoint (a handful of statements for the whole batch); customers with a draft already, one
+    savepoint each. Either way a failure undoes only that customer: a failed group write is redone
+    one customer at a time. Failures come back in batch order."""
+    failures: dict[str, CustomerFailure] = {}
     with uow_factory() as uow:
         if issue and not dry_run:
             service.lock_series(uow, deps, at, DocumentKind.INVOICE)
         known = InvoiceStore(uow.connection).statuses_for(period, batch)
         to_rate = [c for c in batch if known.get(c, InvoiceStatus.DRAFT.value) == InvoiceStatus.DRAFT.value]
         ratings = deps.rater.rate_customers(uow, customer_ids=to_rate, period=period, as_of=at) if to_rate else None
+        one_by_one: list[str] = []
+        new_invoices: list[Invoice] = []
         for customer_id in batch:
-            if known.get(customer_id, InvoiceStatus.DRAFT.value) != InvoiceStatus.DRAFT.value:
-                counts[Outcome.UNCHANGED.value] += 1  # issued, paid or void: never touched again
-                continue
-            for attempt in (1, 2):
-                savepoint = uow.connection.begin_nested()
-                try:
-                    outcome = _bill_one(uow, customer_id, period=period, deps=deps, actor=actor, at=at, issue=issue,
-                                        dry_run=dry_run, ratings=ratings)
-                    savepoint.commit()
-                except IntegrityError as exc:
-                    # a concurrent run created this customer's invoice first: look again, once
-                    savepoint.rollback()
-                    if attempt == 2:
-                        failures.append(_failure(customer_id, "conflict", str(exc.orig)))
-                    continue
-                except TallyError as exc:
-                    savepoint.rollback()
-                    failures.append(_failure(customer_id, exc.code, exc.detail))
-                except DBAPIError:
-                    raise  # the database itself failed: stop; the run is resumable
-                except Exception as exc:  # a bug for this customer: recorded, reported, the run exits non-zero
-                    savepoint.rollback()
-                    failures.append(_failure(customer_id, "unexpected_error", f"{type(exc).__name__}: {exc}"))
+            status = known.get(customer_id)
+            if status is None:
+                built = _new_invoice(uow, customer_id, period=period, deps=deps, at=at, ratings=ratings)
+                if isinstance(built, CustomerFailure):
+                    failures[customer_id] = built
+                elif isinstance(built, Outcome):
+                    counts[built.value] += 1
+                elif dry_run:
+                    counts[(Outcome.ISSUED if issue else Outcome.DRAFTED).value] += 1
                 else:
-                    counts[outcome.value] += 1
-                break
+                    new_invoices.append(built)
+            elif status == InvoiceStatus.DRAFT.value:
+                one_by_one.append(customer_id)
+            else:
+                counts[Outcome.UNCHANGED.value] += 1  # issued, paid or void: never touched again
+        if new_invoices:
+            if _write_new(uow, deps, new_invoices, at=at, actor=actor, issue=issue):
+                counts[(Outcome.ISSUED if issue else Outcome.DRAFTED).value] += len(new_invoices)
+            else:
+                position = {c: i for i, c in enumerate(batch)}
+                one_by_one = sorted([*one_by_one, *(i.customer_id for i in new_invoices)], key=position.__getitem__)
+        for customer_id in one_by_one:
+            outcome = _bill_one_in_savepoint(uow, customer_id, period=period, deps=deps, actor=actor, at=at,
+                                             issue=issue, dry_run=dry_run, ratings=ratings)
+            if isinstance(outcome, CustomerFailure):
+                failures[customer_id] = outcome
+            else:
+                counts[outcome.value] += 1
         if not dry_run:
             uow.commit()
-    return failures
+    return [failures[c] for c in batch if c in failures]
+
+
+def _new_invoice(uow: UnitOfWork, customer_id: str, *, period: Period, deps: BillingDeps, at: datetime,
+                 ratings: CustomerRatings | None) -> Invoice | Outcome | CustomerFailure:
+    """Rate a customer that has no invoice for the period and build its draft; nothing is written.
+
+    Rating only reads, so a customer that fails here needs no savepoint to be undone.
+    """
+    try:
+        result = service.rate(deps, uow, customer_id=customer_id, period=period, as_of=at, ratings=ratings)
+        if not result.lines:
+            return Outcome.EMPTY
+        return draft_invoice(result, invoice_id=service.new_id("inv"), tax=deps.tax, created_at=at, rated_as_of=at)
+    except TallyError as exc:
+        return _failure(customer_id, exc.code, exc.detail)
+    except DBAPIError:
+        raise  # the database itself failed: stop; the run is resumable
+    except Exception as exc:  # a bug for this customer: recorded, reported, the run exits non-zero
+        return _failure(customer_id, "unexpected_error", f"{type(exc).__name__}: {exc}")
+
+
+def _write_new(uow: UnitOfWork, deps: BillingDeps, new_invoices: Sequence[Invoice], *, at: datetime, actor: Actor,
+               issue: bool) -> bool:
+    """Store (and, with `issue`, number and issue) a batch's new invoices in one savepoint, in batch order.
+
+    False when the group could not be written as one: a concurrent run billed one of these customers
+    after we looked (IntegrityError on the one-invoice-per-period key), or one invoice was refused (a
+    credit drawdown, say). The savepoint is rolled back, numbers included, so nothing is lost or
+    skipped; the caller bills the group one customer at a time, which settles each case as before.
+    """
+    savepoint = uow.connection.begin_nested()
+    try:
+        if issue:
+            service.issue_many(uow, deps, new_invoices, at=at, actor=actor)
+        else:
+            service.add_drafts(uow, new_invoices, at=at, actor=actor)
+        savepoint.commit()
+    except IntegrityError:
+        savepoint.rollback()
+        metrics.billing_group_writes_redone_total.labels("conflict").inc()
+        return False
+    except DBAPIError:
+        raise  # the database itself failed: stop; the run is resumable
+    except Exception:  # one customer's failure or a bug: redone per customer, where it is recorded as its own
+        savepoint.rollback()
+        metrics.billing_group_writes_redone_total.labels("customer_error").inc()
+        return False
+    return True
+
+
+def _bill_one_in_savepoint(uow: UnitOfWork, customer_id: str, *, period: Period, deps: BillingDeps, actor: Actor,
+                           at: datetime, issue: bool, dry_run: bool,
+                           ratings: CustomerRatings | None) -> Outcome | CustomerFailure:
+    """Bill one customer in its own savepoint: its failure undoes only its own writes."""
+    retried = False
+    while True:
+        savepoint = uow.connection.begin_nested()
+        try:
+            outcome = _bill_one(uow, customer_id, period=period, deps=deps, actor=actor, at=at, issue=issue,
+                                dry_run=dry_run, ratings=ratings)
+            savepoint.commit()
+        except IntegrityError as exc:
+            # a concurrent run created this customer's invoice first: look again, once
+            savepoint.rollback()
+            if retried:
+                return _failure(customer_id, "conflict", str(exc.orig))
+            retried = True
+            continue
+        except TallyError as exc:
+            savepoint.rollback()
+            return _failure(customer_id, exc.code, exc.detail)
+        except DBAPIError:
+            raise  # the database itself failed: stop; the run is resumable
+        except Exception as exc:  # a bug for this customer: recorded, reported, the run exits non-zero
+            savepoint.rollback()
+            return _failure(customer_id, "unexpected_error", f"{type(exc).__name__}: {exc}")
+        return outcome
 
 
 def _failure(customer_id: str, code: str, detail: str) -> CustomerFailure:
@@ -206,9 +290,5 @@ def _bill_one(uow: UnitOfWork, customer_id: str, *, period: Period, deps: Billin
     if issue:
         service.issue_in(uow, deps, draft, at=at, actor=actor, stored=False)
         return Outcome.ISSUED
-    store.add(draft, at=at)
-    uow.audit.record("invoice.drafted", actor=actor, subject_type="invoice", subject_id=draft.invoice_id, at=at,
-                     after={"customer_id": customer_id, "billing_period": period, "total": draft.totals.total.amount,
-                            "lines_digest": draft.lines_digest})
-    metrics.invoices_drafted_total.inc()
+    service.add_drafts(uow, (draft,), at=at, actor=actor)
     return Outcome.DRAFTED

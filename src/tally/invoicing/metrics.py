@@ -18,3 +18,7 @@ invoices_drafted_total = Counter("tally_invoices_drafted_total", "Draft invoices
 billing_failures_total = Counter("tally_billing_failures_total", "Customers a billing run failed to bill",
                                  ["code"], registry=REGISTRY)
 credit_notes_issued_total = Counter("tally_credit_notes_issued_total", "Credit notes issued", registry=REGISTRY)
+billing_group_writes_redone_total = Counter(
+    "tally_billing_group_writes_redone_total",
+    "Billing batches whose new invoices could not be written as one group and were billed one by one",
+    ["reason"], registry=REGISTRY)

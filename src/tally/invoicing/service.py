@@ -7,13 +7,13 @@ correction is a new document (credit note and/or adjustment invoice) pointing at
 from __future__ import annotations
 
 import uuid
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from decimal import Decimal
 
 from tally.audit.canonical import digest
-from tally.audit.model import Actor
+from tally.audit.model import Actor, AuditEntry
 from tally.clock import Clock
 from tally.errors import InvalidInput, InvariantViolation
 from tally.invoicing import corrections, lifecycle, metrics
@@ -162,20 +162,55 @@ def refresh_invoice(uow_factory: UnitOfWorkFactory, ref: str, *, deps: BillingDe
 def issue_in(uow: UnitOfWork, deps: BillingDeps, draft: Invoice, *, at: datetime, actor: Actor,
              stored: bool) -> Invoice:
     """Number and freeze a draft in this transaction; persist its credit drawdowns; audit it."""
+    [issued] = issue_many(uow, deps, (draft,), at=at, actor=actor, stored=stored)
+    return issued
+
+
+def issue_many(uow: UnitOfWork, deps: BillingDeps, drafts: Sequence[Invoice], *, at: datetime, actor: Actor,
+               stored: bool = False) -> tuple[Invoice, ...]:
+    """Number and freeze drafts in this transaction, in the order given; persist their credit drawdowns;
+    audit each. A billing batch issues its new invoices at once: one counter update, one insert for the
+    invoices, one for their lines, one for the audit records.
+
+    The numbers are consecutive and commit or roll back with the invoices, so they stay gapless.
+    `stored` drafts are already in the database and are marked issued one by one.
+    """
+    if not drafts:
+        return ()
     series = series_for(deps.config.number_prefix, DocumentKind.INVOICE, at)
-    sequence = DocumentCounters(uow.connection).next(series)
-    issued = lifecycle.issue(draft, series=series, number=format_number(series, sequence), issued_at=at,
-                             payment_terms_days=deps.config.terms_days_for(draft.customer_id))
+    first = DocumentCounters(uow.connection).take(series, len(drafts))
+    issued = tuple(lifecycle.issue(draft, series=series, number=format_number(series, first + offset),
+                                   issued_at=at, payment_terms_days=deps.config.terms_days_for(draft.customer_id))
+                   for offset, draft in enumerate(drafts))
     store = InvoiceStore(uow.connection)
     if stored:
-        store.mark_issued(issued, at=at)
+        for invoice in issued:
+            store.mark_issued(invoice, at=at)
     else:
-        store.add(issued, at=at)
-    deps.credits.record_credit_drawdowns(uow, invoice_id=issued.invoice_id, drawdowns=issued.credit_balances, at=at)
-    uow.audit.record("invoice.issued", actor=actor, subject_type="invoice", subject_id=issued.invoice_id, at=at,
-                     after=_summary(issued))
-    metrics.invoices_issued_total.inc()
+        store.add_many(issued, at=at)
+    for invoice in issued:
+        if invoice.credit_balances:  # most invoices draw no credit: no read for them
+            deps.credits.record_credit_drawdowns(uow, invoice_id=invoice.invoice_id,
+                                                 drawdowns=invoice.credit_balances, at=at)
+    uow.audit.record_many("invoice.issued", actor=actor, subject_type="invoice", at=at,
+                          entries=[AuditEntry(subject_id=invoice.invoice_id, after=_summary(invoice))
+                                   for invoice in issued])
+    # counted once everything is written: a batch that fails above is billed again one by one
+    metrics.invoices_issued_total.inc(len(issued))
     return issued
+
+
+def add_drafts(uow: UnitOfWork, drafts: Sequence[Invoice], *, at: datetime, actor: Actor) -> None:
+    """Store new drafts of a billing batch and audit each, with one insert per table."""
+    if not drafts:
+        return
+    InvoiceStore(uow.connection).add_many(drafts, at=at)
+    uow.audit.record_many("invoice.drafted", actor=actor, subject_type="invoice", at=at, entries=[
+        AuditEntry(subject_id=draft.invoice_id,
+                   after={"customer_id": draft.customer_id, "billing_period": draft.billing_period,
+                          "total": draft.totals.total.amount, "lines_digest": draft.lines_digest})
+        for draft in drafts])
+    metrics.invoices_drafted_total.inc(len(drafts))
 
 
 def issue_invoice(uow_factory: UnitOfWorkFactory, ref: str, *, deps: BillingDeps, actor: Actor, clock: Clock,

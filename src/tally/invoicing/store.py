@@ -69,9 +69,19 @@ class DocumentCounters:
 
     def next(self, series: str) -> int:
         """The next number of `series`, in this transaction: gapless because it commits or rolls back with it."""
+        return self.take(series, 1)
+
+    def take(self, series: str, count: int) -> int:
+        """Reserve `count` consecutive numbers of `series` in this transaction and return the first.
+
+        One update for a whole billing batch; gapless like `next`, because the numbers commit or roll
+        back with the documents that carry them.
+        """
+        if count < 1:
+            raise InvariantViolation(f"take {count} numbers of {series}: at least one")
         last = self.lock(series)
         self.connection.execute(update(document_counters).where(document_counters.c.series == series)
-                                .values(last_value=last + 1))
+                                .values(last_value=last + count))
         return last + 1
 
     def current(self, series: str) -> int:
@@ -158,8 +168,16 @@ class InvoiceStore:
     # --- writes ---
 
     def add(self, invoice: Invoice, *, at: datetime) -> None:
-        self.connection.execute(insert(invoices).values(**_invoice_row(invoice), updated_at=at))
-        self._insert_lines(invoice)
+        self.add_many((invoice,), at=at)
+
+    def add_many(self, new: Sequence[Invoice], *, at: datetime) -> None:
+        """Insert invoices and their lines: one statement for the invoices and one for all their lines."""
+        if not new:
+            return
+        self.connection.execute(insert(invoices), [{**_invoice_row(invoice), "updated_at": at} for invoice in new])
+        lines = [_line_row(invoice.invoice_id, ln) for invoice in new for ln in invoice.lines]
+        if lines:
+            self.connection.execute(insert(invoice_lines), lines)
 
     def replace_draft(self, invoice: Invoice, *, at: datetime) -> None:
         """Recompute a draft: new lines and amounts. Refuses anything that is not a draft."""
