@@ -37,43 +37,37 @@ meters = Table(
     Index(None, "event_type"),
 )
 
+def _rollup_columns() -> list[Column[object]]:
+    """One mergeable state per key: hourly and daily rollups share the shape (fresh Column objects each)."""
+    return [
+        Column("rollup_key", String(32), primary_key=True),
+        Column("meter_slug", String(64), nullable=False),
+        Column("meter_version", Integer, nullable=False),
+        Column("customer_id", String(255), nullable=False),
+        Column("subject", String(255), nullable=False),
+        Column("window_start", UtcDateTime, nullable=False),  # the UTC hour's (or day's) start
+        Column("group_key", Text, nullable=False),
+        Column("event_count", BigInteger, nullable=False),
+        Column("value_sum", ExactDecimal, nullable=False),
+        Column("value_min", ExactDecimal, nullable=True),
+        Column("value_max", ExactDecimal, nullable=True),
+        Column("latest_value", ExactDecimal, nullable=True),
+        Column("latest_time", UtcDateTime, nullable=True),
+        Column("latest_seq", BigInteger, nullable=True),
+    ]
+
+
 meter_rollups = Table(
     "meter_rollups",
     metadata,
-    Column("rollup_key", String(32), primary_key=True),
-    Column("meter_slug", String(64), nullable=False),
-    Column("meter_version", Integer, nullable=False),
-    Column("customer_id", String(255), nullable=False),
-    Column("subject", String(255), nullable=False),
-    Column("window_start", UtcDateTime, nullable=False),
-    Column("group_key", Text, nullable=False),
-    Column("event_count", BigInteger, nullable=False),
-    Column("value_sum", ExactDecimal, nullable=False),
-    Column("value_min", ExactDecimal, nullable=True),
-    Column("value_max", ExactDecimal, nullable=True),
-    Column("latest_value", ExactDecimal, nullable=True),
-    Column("latest_time", UtcDateTime, nullable=True),
-    Column("latest_seq", BigInteger, nullable=True),
+    *_rollup_columns(),
     Index("ix_meter_rollups_customer_window", "meter_slug", "meter_version", "customer_id", "window_start"),
 )
 
 meter_daily_rollups = Table(
     "meter_daily_rollups",
     metadata,
-    Column("rollup_key", String(32), primary_key=True),
-    Column("meter_slug", String(64), nullable=False),
-    Column("meter_version", Integer, nullable=False),
-    Column("customer_id", String(255), nullable=False),
-    Column("subject", String(255), nullable=False),
-    Column("window_start", UtcDateTime, nullable=False),  # the UTC day's start
-    Column("group_key", Text, nullable=False),
-    Column("event_count", BigInteger, nullable=False),
-    Column("value_sum", ExactDecimal, nullable=False),
-    Column("value_min", ExactDecimal, nullable=True),
-    Column("value_max", ExactDecimal, nullable=True),
-    Column("latest_value", ExactDecimal, nullable=True),
-    Column("latest_time", UtcDateTime, nullable=True),
-    Column("latest_seq", BigInteger, nullable=True),
+    *_rollup_columns(),
     Index("ix_meter_daily_rollups_customer_window", "meter_slug", "meter_version", "customer_id", "window_start"),
 )
 
