@@ -223,7 +223,11 @@ def credits_drawn(uow: UnitOfWork, *, customer_ids: Sequence[str],
 def credit_remaining(uow: UnitOfWork, *, customer_id: str, credits: Sequence[CreditGrant],
                      before: datetime | None) -> dict[str, Decimal]:
     """What is left of each credit, counting drawdowns recorded strictly before `before` (None: all)."""
-    drawn = _drawn(uow, customer_id, before=before)
+    return credits_left(credits, _drawn(uow, customer_id, before=before))
+
+
+def credits_left(credits: Sequence[CreditGrant], drawn: Mapping[str, Decimal]) -> dict[str, Decimal]:
+    """Each credit's grant less what is drawn of it (`drawn`: credit id → drawn, as `credits_drawn` gives)."""
     return {c.credit_id: c.amount - drawn.get(c.credit_id, Decimal(0)) for c in credits}
 
 

@@ -196,12 +196,10 @@ def _new_invoice(uow: UnitOfWork, customer_id: str, *, period: Period, deps: Bil
         if not result.lines:
             return Outcome.EMPTY
         return draft_invoice(result, invoice_id=service.new_id("inv"), tax=deps.tax, created_at=at, rated_as_of=at)
-    except TallyError as exc:
-        return _failure(customer_id, exc.code, exc.detail)
     except DBAPIError:
         raise  # the database itself failed: stop; the run is resumable
-    except Exception as exc:  # a bug for this customer: recorded, reported, the run exits non-zero
-        return _failure(customer_id, "unexpected_error", f"{type(exc).__name__}: {exc}")
+    except Exception as exc:
+        return _customer_failure(customer_id, exc)
 
 
 def _write_new(uow: UnitOfWork, deps: BillingDeps, new_invoices: Sequence[Invoice], *, at: datetime, actor: Actor,
@@ -251,15 +249,19 @@ def _bill_one_in_savepoint(uow: UnitOfWork, customer_id: str, *, period: Period,
                 return _failure(customer_id, "conflict", str(exc.orig))
             retried = True
             continue
-        except TallyError as exc:
-            savepoint.rollback()
-            return _failure(customer_id, exc.code, exc.detail)
         except DBAPIError:
             raise  # the database itself failed: stop; the run is resumable
-        except Exception as exc:  # a bug for this customer: recorded, reported, the run exits non-zero
+        except Exception as exc:
             savepoint.rollback()
-            return _failure(customer_id, "unexpected_error", f"{type(exc).__name__}: {exc}")
+            return _customer_failure(customer_id, exc)
         return outcome
+
+
+def _customer_failure(customer_id: str, exc: Exception) -> CustomerFailure:
+    """A customer's own error (its code), or a bug for this customer (recorded; the run exits non-zero)."""
+    if isinstance(exc, TallyError):
+        return _failure(customer_id, exc.code, exc.detail)
+    return _failure(customer_id, "unexpected_error", f"{type(exc).__name__}: {exc}")
 
 
 def _failure(customer_id: str, code: str, detail: str) -> CustomerFailure:

@@ -20,7 +20,13 @@ from tally.audit.canonical import digest
 from tally.catalog.model import Plan, PriceBookVersion
 from tally.catalog.service import CatalogView, catalog_view
 from tally.contracts.model import ContractVersion
-from tally.contracts.service import UnitOfWork, contracts_in_force, credits_drawn, no_contract_in_force
+from tally.contracts.service import (
+    UnitOfWork,
+    contracts_in_force,
+    credits_drawn,
+    credits_left,
+    no_contract_in_force,
+)
 from tally.errors import InvariantViolation, TallyError
 from tally.period import Period
 from tally.rating.engine import ENGINE_VERSION, UsageRequest, next_period, rate, usage_requests
@@ -135,8 +141,7 @@ class CustomerRatings:
                          "quantity": amount.quantity, "rollup_digest": amount.rollup_digest})
         contract = prepared.contract
         terms = contract.terms
-        drawn = self._drawn.get(customer_id, {})
-        balances = {c.credit_id: c.amount - drawn.get(c.credit_id, Decimal(0)) for c in terms.credits}
+        balances = credits_left(terms.credits, self._drawn.get(customer_id, {}))
         result = rate(customer_id=customer_id, period=period, contract=contract, plans=prepared.plans,
                       products=self._catalog.products, price_books=prepared.books, usage=quantities,
                       credit_balances=balances, next_price_books=prepared.next_books)
