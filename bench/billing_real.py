@@ -60,12 +60,15 @@ def one(backend: str, customers: int) -> dict[str, object]:
                                 actor=ACTOR, clock=clock)
         started = time.perf_counter()
         if backend == "postgres":
-            generate_month_in_postgres(engine, month_start=MONTH.start, customers=ids, series=SERIES)
+            generate_month_in_postgres(engine, month_start=MONTH.start, customers=ids, series=SERIES,
+                                       progress=lambda done: print(f"rollups: {done:,} customers", file=sys.stderr,
+                                                                   flush=True))
         else:
             write_hourly_rollups(engine, month_start=MONTH.start,
                                  series=[(c, f"{c}-dep", slug, groups) for c in ids for slug, groups in SERIES],
                                  value_of=lambda index, h: Decimal((index + h) % 23 + 1) / 4)
         rollup_s = time.perf_counter() - started
+        print(f"rollups written in {rollup_s:.0f} s; billing run starts", file=sys.stderr, flush=True)
         deps = billing_deps(Settings(home=tmp, database_url=url))
         clock.current = MONTH.end + timedelta(days=1)
         started = time.perf_counter()
@@ -99,7 +102,7 @@ def main() -> None:
           f"rollups each, rated from rollups, issue=True ({datetime.now(UTC):%Y-%m-%d})\n")
     for backend in (["sqlite", "postgres"] if args.backend == "both" else [args.backend]):
         out = subprocess.run([sys.executable, __file__, "--one", "--backend", backend, "--customers",
-                              str(args.customers)], capture_output=True, text=True, check=True)
+                              str(args.customers)], stdout=subprocess.PIPE, text=True, check=True)
         print(out.stdout.strip().splitlines()[-1])
 
 
