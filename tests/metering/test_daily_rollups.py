@@ -165,6 +165,53 @@ def test_any_batches_keep_days_equal_to_hours_and_any_period_reads_like_raw_even
     engine.dispose()
 
 
+hour_values = st.dictionaries(st.tuples(st.sampled_from(["a", "b"]), st.integers(0, 3 * 24 - 1)),
+                              st.lists(st.sampled_from(["1", "1.0", "0.10", "0.1", "-2.5", "7"]), min_size=1,
+                                       max_size=4),
+                              min_size=1, max_size=30)
+
+
+def _lowest(values: list[Decimal]) -> Decimal:
+    low = min(values)
+    return min((v for v in values if v == low), key=str)  # equal values: the smaller spelling
+
+
+def _highest(values: list[Decimal]) -> Decimal:
+    high = max(values)
+    return min((v for v in values if v == high), key=str)
+
+
+@given(hour_values)
+def test_days_of_raw_hourly_states_are_the_days_values_and_leave_the_hours_unchanged(
+        hours: dict[tuple[str, int], list[str]]) -> None:
+    """The write path merges the accumulator's raw lists per day. Oracle: each day's state computed from
+    all its values at once (equal values of different spelling keep the smaller spelling; latest is the
+    last value of the day's last hour). The hourly states it is given are not changed."""
+    raw: dict[KeyTuple, list[object]] = {}
+    by_day: dict[tuple[str, int], list[tuple[int, Decimal]]] = {}
+    for (subject, hour), texts in hours.items():
+        numbers = [Decimal(t) for t in texts]
+        raw[("s", 1, "cust-1", subject, T0 + hour * H, "{}")] = [
+            len(numbers), sum(numbers, Decimal(0)), _lowest(numbers), _highest(numbers), numbers[-1],
+            T0 + hour * H + (len(numbers) - 1) * timedelta(minutes=1), hour]
+        by_day.setdefault((subject, hour // 24), []).extend((hour, n) for n in numbers)
+    before = {k: list(v) for k, v in raw.items()}
+    expected: dict[KeyTuple, RollupState] = {}
+    for (subject, day), values in by_day.items():
+        numbers = [n for _, n in values]
+        last_hour = max(h for h, _ in values)
+        expected[("s", 1, "cust-1", subject, T0 + day * D, "{}")] = RollupState(
+            count=len(numbers), sum=sum(numbers, Decimal(0)), min=_lowest(numbers), max=_highest(numbers),
+            latest=[n for h, n in values if h == last_hour][-1],
+            latest_time=T0 + last_hour * H + (len(hours[(subject, last_hour)]) - 1) * timedelta(minutes=1),
+            latest_seq=last_hour)
+    got = store.daily_states(raw)
+    assert got == expected
+    spelled = {k: (str(v.min), str(v.max), str(v.latest)) for k, v in expected.items()}
+    assert {k: (str(v.min), str(v.max), str(v.latest)) for k, v in got.items()} == spelled  # == ignores 1 vs 1.0
+    assert raw == before
+
+
 def test_rollup_tables_are_named_not_free_text() -> None:
     with UnitOfWorkFactory(build_engine("sqlite://"))() as uow:
         with pytest.raises(ValueError, match="no rollup table"):

@@ -200,18 +200,37 @@ def _distinct_token(raw: Any) -> str | None:
 def merge(a: RollupState, b: RollupState) -> RollupState:
     """Combine two states of the same key: associative, commutative, empty state is the identity."""
     with localcontext(EXACT):
-        latest_a = (a.latest_time, a.latest_seq) if a.latest_time is not None else None
-        latest_b = (b.latest_time, b.latest_seq) if b.latest_time is not None else None
-        take_b = latest_b is not None and (latest_a is None or latest_b > latest_a)
-        return RollupState(
-            count=a.count + b.count,
-            sum=a.sum + b.sum,
-            min=_pick(a.min, b.min, lower=True),
-            max=_pick(a.max, b.max, lower=False),
-            latest=b.latest if take_b else a.latest,
-            latest_time=b.latest_time if take_b else a.latest_time,
-            latest_seq=b.latest_seq if take_b else a.latest_seq,
-        )
+        merged = raw_of(a)
+        fold_into(merged, raw_of(b))
+    return state_of(merged)
+
+
+def raw_of(state: RollupState) -> list[Any]:
+    """A state as the hot path's mutable list [count, sum, min, max, latest, latest_time, latest_seq]."""
+    return [state.count, state.sum, state.min, state.max, state.latest, state.latest_time, state.latest_seq]
+
+
+def fold_into(into: list[Any], other: Sequence[Any]) -> None:
+    """Merge the raw state `other` into `into`, in place: the one merge rule, on lists so that the write
+    path (a batch's hours into their days, a batch into the stored rows) builds no records. Equal min or
+    max values of different spelling (1.0 vs 1) keep the lexicographically smaller text, and the latest
+    value is the one with the greatest (time, seq), so the result never depends on arrival order. The
+    caller holds the EXACT context: a sum never rounds."""
+    into[0] += other[0]
+    into[1] += other[1]
+    low = other[2]
+    if low is not None:
+        held = into[2]
+        if held is None or low < held or (low == held and str(low) < str(held)):
+            into[2] = low
+    high = other[3]
+    if high is not None:
+        held = into[3]
+        if held is None or high > held or (high == held and str(high) < str(held)):
+            into[3] = high
+    latest_time = other[5]
+    if latest_time is not None and (into[5] is None or (latest_time, other[6]) > (into[5], into[6])):
+        into[4], into[5], into[6] = other[4], latest_time, other[6]
 
 
 def _pick(a: Decimal | None, b: Decimal | None, *, lower: bool) -> Decimal | None:

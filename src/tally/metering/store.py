@@ -31,8 +31,9 @@ from tally.metering.rollup import (
     canonical_time,
     day_end,
     day_start,
+    fold_into,
     key_hash,
-    merge,
+    raw_of,
     state_of,
 )
 from tally.store.schema.ingest import events, subject_mappings
@@ -183,7 +184,7 @@ def upsert_states(connection: Connection, states: Mapping[KeyTuple, RollupState 
     lock_rollups(connection)
     driver = _Driver(connection.dialect.name)
     _merge_into(connection, driver, HOURLY, states)
-    _merge_into(connection, driver, DAILY, daily_states(states))
+    _merge_into(connection, driver, DAILY, _days_of(states))
     rows_distinct = [(key_hash(k), v) for k, values in distinct.items() for v in values]
     if rows_distinct:
         mark = driver.mark
@@ -193,12 +194,25 @@ def upsert_states(connection: Connection, states: Mapping[KeyTuple, RollupState 
 
 def daily_states(states: Mapping[KeyTuple, RollupState | Sequence[Any]]) -> dict[KeyTuple, RollupState]:
     """Hourly states merged into the states of their UTC days (the key's window becomes the day's start)."""
-    days: dict[KeyTuple, RollupState] = {}
-    for key, given in states.items():
-        state = given if isinstance(given, RollupState) else state_of(given)
-        day_key = (key[0], key[1], key[2], key[3], day_start(key[4]), key[5])
-        held = days.get(day_key)
-        days[day_key] = state if held is None else merge(held, state)
+    return {key: state_of(raw) for key, raw in _days_of(states).items()}
+
+
+def _days_of(states: Mapping[KeyTuple, RollupState | Sequence[Any]]) -> dict[KeyTuple, list[Any]]:
+    """`daily_states` as raw lists, for the write path (the hourly states are not changed)."""
+    days: dict[KeyTuple, list[Any]] = {}
+    day_of: dict[datetime, datetime] = {}
+    with localcontext(EXACT):
+        for key, given in states.items():
+            window = key[4]
+            day = day_of.get(window)
+            if day is None:
+                day = day_of[window] = day_start(window)
+            day_key = (key[0], key[1], key[2], key[3], day, key[5])
+            held = days.get(day_key)
+            if held is None:
+                days[day_key] = raw_of(given) if isinstance(given, RollupState) else list(given)
+            else:
+                fold_into(held, raw_of(given) if isinstance(given, RollupState) else given)
     return days
 
 
@@ -206,28 +220,28 @@ def _merge_into(connection: Connection, driver: _Driver, table: str,
                 states: Mapping[KeyTuple, RollupState | Sequence[Any]]) -> None:
     mark = driver.mark
     hashed = {key_hash(k): k for k in states}
-    existing: dict[str, RollupState] = {}
+    existing: dict[str, list[Any]] = {}
     hashes = list(hashed)
     select_sql = f"SELECT rollup_key, {', '.join(_STATE_COLUMNS)} FROM {table} WHERE rollup_key IN "
+    read_dec, read_time = driver.read_dec, driver.read_time
     for i in range(0, len(hashes), IN_CHUNK_MAX):
         chunk = hashes[i:i + IN_CHUNK_MAX]
         rows = connection.exec_driver_sql(select_sql + f"({', '.join([mark] * len(chunk))})", tuple(chunk))
         for r in rows:
-            existing[r[0]] = RollupState(count=int(r[1]), sum=driver.read_dec(r[2]) or Decimal(0),
-                                         min=driver.read_dec(r[3]), max=driver.read_dec(r[4]),
-                                         latest=driver.read_dec(r[5]), latest_time=driver.read_time(r[6]),
-                                         latest_seq=None if r[7] is None else int(r[7]))
+            existing[r[0]] = [int(r[1]), read_dec(r[2]) or Decimal(0), read_dec(r[3]), read_dec(r[4]),
+                              read_dec(r[5]), read_time(r[6]), None if r[7] is None else int(r[7])]
     inserts: list[tuple[Any, ...]] = []
     updates: list[tuple[Any, ...]] = []
-    for h, key in hashed.items():
-        given = states[key]
-        before = existing.get(h)
-        if before is None:
-            params = driver.state_params(given) if isinstance(given, RollupState) else driver.raw_params(given)
-            inserts.append((h, key[0], key[1], key[2], key[3], driver.window(key[4]), key[5], *params))
-        else:
-            state = given if isinstance(given, RollupState) else state_of(given)
-            updates.append((*driver.state_params(merge(before, state)), h))
+    with localcontext(EXACT):
+        for h, key in hashed.items():
+            given = states[key]
+            before = existing.get(h)
+            if before is None:
+                params = driver.state_params(given) if isinstance(given, RollupState) else driver.raw_params(given)
+                inserts.append((h, key[0], key[1], key[2], key[3], driver.window(key[4]), key[5], *params))
+            else:
+                fold_into(before, raw_of(given) if isinstance(given, RollupState) else given)
+                updates.append((*driver.raw_params(before), h))
     if inserts:
         columns = (*_KEY_COLUMNS, *_STATE_COLUMNS)
         connection.exec_driver_sql(
@@ -418,7 +432,7 @@ def merge_hours_into_days(connection: Connection, *, meter_slug: str, meter_vers
     """Merge the stored hours of [start, end) into the daily rollups (whose days there must be empty)."""
     hours = select_states(connection, meter_slug=meter_slug, meter_version=meter_version, start=start, end=end,
                           subjects=[subject] if subject is not None else None)
-    _merge_into(connection, _Driver(connection.dialect.name), DAILY, daily_states(hours))
+    _merge_into(connection, _Driver(connection.dialect.name), DAILY, _days_of(hours))
 
 
 def customers_in(connection: Connection, *, start: datetime, end: datetime,
