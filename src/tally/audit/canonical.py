@@ -15,16 +15,22 @@ from typing import Any
 
 import orjson
 
+_FIELD_NAMES: dict[type, tuple[str, ...]] = {}  # a dataclass type → its field names: digests write many lines
+
 
 def _default(value: Any) -> Any:
     if isinstance(value, Decimal):
         return format(value, "f")
+    names = _FIELD_NAMES.get(type(value))
+    if names is not None:
+        return {name: getattr(value, name) for name in names}
     if isinstance(value, datetime | date):
         return value.isoformat()
     if isinstance(value, Enum):
         return value.value
     if dataclasses.is_dataclass(value) and not isinstance(value, type):
-        return {f.name: getattr(value, f.name) for f in dataclasses.fields(value)}
+        names = _FIELD_NAMES[type(value)] = tuple(f.name for f in dataclasses.fields(value))
+        return {name: getattr(value, name) for name in names}
     if isinstance(value, frozenset | set):
         return sorted(value, key=str)
     if isinstance(value, tuple):
