@@ -146,9 +146,11 @@ def _bill_batch(uow_factory: UnitOfWorkFactory, batch: Sequence[str], *, period:
     with uow_factory() as uow:
         if issue and not dry_run:
             service.lock_series(uow, deps, at, DocumentKind.INVOICE)
-        known = InvoiceStore(uow.connection).statuses_for(period, batch)
-        to_rate = [c for c in batch if known.get(c, InvoiceStatus.DRAFT.value) == InvoiceStatus.DRAFT.value]
-        ratings = deps.rater.rate_customers(uow, customer_ids=to_rate, period=period, as_of=at) if to_rate else None
+        with uow.planned_for_actual_values():  # every batch repeats these reads with new customer lists
+            known = InvoiceStore(uow.connection).statuses_for(period, batch)
+            to_rate = [c for c in batch if known.get(c, InvoiceStatus.DRAFT.value) == InvoiceStatus.DRAFT.value]
+            ratings = (deps.rater.rate_customers(uow, customer_ids=to_rate, period=period, as_of=at)
+                       if to_rate else None)
         one_by_one: list[str] = []
         new_invoices: list[Invoice] = []
         for customer_id in batch:
