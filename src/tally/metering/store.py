@@ -146,10 +146,6 @@ class _Driver:
         parsed: datetime = value
         return parsed.astimezone(UTC) if parsed.tzinfo else parsed.replace(tzinfo=UTC)
 
-    def state_params(self, s: RollupState) -> tuple[Any, ...]:
-        return (s.count, self.dec(s.sum), self.dec(s.min), self.dec(s.max), self.dec(s.latest),
-                self.time(s.latest_time), s.latest_seq)
-
     def raw_params(self, v: Sequence[Any]) -> tuple[Any, ...]:
         """An accumulator's raw state [count, sum, min, max, latest, latest_time, latest_seq] as parameters;
         a one-event state's min, max and latest are the same Decimal object, so it is formatted once."""
@@ -210,10 +206,21 @@ def _days_of(states: Mapping[KeyTuple, RollupState | Sequence[Any]]) -> dict[Key
             day_key = (key[0], key[1], key[2], key[3], day, key[5])
             held = days.get(day_key)
             if held is None:
-                days[day_key] = raw_of(given) if isinstance(given, RollupState) else list(given)
+                days[day_key] = list(_as_raw(given))
             else:
-                fold_into(held, raw_of(given) if isinstance(given, RollupState) else given)
+                fold_into(held, _as_raw(given))
     return days
+
+
+def _as_raw(state: RollupState | Sequence[Any]) -> Sequence[Any]:
+    """A record, or an accumulator's raw list as it is: the write path's one shape."""
+    return raw_of(state) if isinstance(state, RollupState) else state
+
+
+def _known_rollup_table(table: str) -> None:
+    """Table names are put into SQL text: only the two rollup tables may be."""
+    if table not in (HOURLY, DAILY):
+        raise ValueError(f"no rollup table {table!r}")
 
 
 def _merge_into(connection: Connection, driver: _Driver, table: str,
@@ -234,13 +241,13 @@ def _merge_into(connection: Connection, driver: _Driver, table: str,
     updates: list[tuple[Any, ...]] = []
     with localcontext(EXACT):
         for h, key in hashed.items():
-            given = states[key]
+            given = _as_raw(states[key])
             before = existing.get(h)
             if before is None:
-                params = driver.state_params(given) if isinstance(given, RollupState) else driver.raw_params(given)
-                inserts.append((h, key[0], key[1], key[2], key[3], driver.window(key[4]), key[5], *params))
+                inserts.append((h, key[0], key[1], key[2], key[3], driver.window(key[4]), key[5],
+                                *driver.raw_params(given)))
             else:
-                fold_into(before, raw_of(given) if isinstance(given, RollupState) else given)
+                fold_into(before, given)
                 updates.append((*driver.raw_params(before), h))
     if inserts:
         columns = (*_KEY_COLUMNS, *_STATE_COLUMNS)
@@ -303,8 +310,7 @@ def select_states(connection: Connection, *, meter_slug: str, meter_version: int
     if subjects is not None:
         where.append(f"subject IN ({', '.join([mark] * len(subjects))})")
         params.extend(subjects)
-    if table not in (HOURLY, DAILY):
-        raise ValueError(f"no rollup table {table!r}")
+    _known_rollup_table(table)
     sql = (f"SELECT customer_id, subject, window_start, group_key, {', '.join(_STATE_COLUMNS)} FROM {table} "
            f"WHERE {' AND '.join(where)}")
     out: dict[KeyTuple, RollupState] = {}
@@ -354,8 +360,7 @@ def sum_rows(connection: Connection, *, meter_slug: str, meter_version: int, sta
     days) over [start, end), one row per (customer, subject, group). PostgreSQL sums in SQL (NUMERIC is
     exact), so a month crosses the wire as a handful of rows; SQLite stores sums as exact text, summed here
     with Decimal."""
-    if table not in (HOURLY, DAILY):
-        raise ValueError(f"no rollup table {table!r}")
+    _known_rollup_table(table)
     driver = _Driver(connection.dialect.name)
     mark = driver.mark
     where = (f"FROM {table} WHERE meter_slug = {mark} AND meter_version = {mark} "
